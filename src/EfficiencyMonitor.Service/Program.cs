@@ -1,0 +1,3 @@
+using EfficiencyMonitor.Service.Cli;
+
+return await CommandLine.Build().Parse(args).InvokeAsync();
