@@ -141,6 +141,7 @@ public sealed class ChdbEngine : IDisposable
 
             _primary.CloseUnsafe(_native);
             _connections.Clear();
+            Volatile.Write(ref s_opened, 0);
         }
         finally
         {

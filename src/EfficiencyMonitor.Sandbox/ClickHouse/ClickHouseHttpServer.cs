@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Primitives;
@@ -155,6 +156,9 @@ public sealed partial class ClickHouseHttpServer : IAsyncDisposable
                 options.Limits.MaxRequestBodySize = null;
                 options.Listen(endpoint);
             });
+            // The default ConsoleLifetime would take over SIGTERM/Ctrl-C and stop this endpoint behind its host's back:
+            // the process that embeds the sandbox owns its signals.
+            builder.Services.AddSingleton<IHostLifetime, EmbeddedLifetime>();
             var app = builder.Build();
             app.Run(HandleAsync);
             try
@@ -278,7 +282,9 @@ public sealed partial class ClickHouseHttpServer : IAsyncDisposable
     private RequestCall ParseRequest(HttpRequest request, string queryText, SpooledBody body, bool isPost)
     {
         var query = request.Query;
-        var queryBytes = Encoding.UTF8.GetBytes(queryText);
+        // ClickHouse ends the query parameter with a line feed before appending the body (src/Server/HTTPHandler.cpp), so
+        // "?query=INSERT INTO t FORMAT TSV" plus a body reads as the statement, a newline, then the data.
+        var queryBytes = queryText.Length == 0 ? [] : Encoding.UTF8.GetBytes(queryText + "\n");
         var headLength = (int)Math.Min(queryBytes.Length + body.Length, queryBytes.Length + (long)HeadBytes);
         var head = new byte[headLength];
         queryBytes.CopyTo(head, 0);
@@ -571,6 +577,14 @@ public sealed partial class ClickHouseHttpServer : IAsyncDisposable
 
     [LoggerMessage(EventId = 1102, Level = LogLevel.Debug, Message = "ClickHouse HTTP request {QueryId}: the body could not be read ({Reason})")]
     private static partial void LogRequestBodyFailed(ILogger logger, string queryId, string reason);
+
+    /// <summary>A host lifetime that registers no signal handlers.</summary>
+    private sealed class EmbeddedLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
 
     private sealed record RequestCall(
         byte[] QueryBytes,
