@@ -295,6 +295,12 @@ public sealed partial class ClickHouseHttpServer : IAsyncDisposable
         }
 
         var shape = ClickHouseSqlShape.Analyze(head, queryBytes.Length);
+        if (shape.IsMultiStatement)
+        {
+            // chDB would run them all; a real server refuses, and code written against the sandbox must work on one.
+            throw new ChdbException(62, "SYNTAX_ERROR", "Code: 62. DB::Exception: Syntax error (Multi-statements are not allowed). (SYNTAX_ERROR)");
+        }
+
         var settings = new List<KeyValuePair<string, string>>();
         var parameters = new List<KeyValuePair<string, string>>();
         foreach (var (name, values) in query)

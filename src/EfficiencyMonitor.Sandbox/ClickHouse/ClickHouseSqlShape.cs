@@ -30,6 +30,9 @@ internal sealed class ClickHouseSqlShape
     /// <summary>Offset where the inline data starts.</summary>
     public int DataOffset { get; private init; }
 
+    /// <summary>True when another statement follows a top-level <c>;</c> (ClickHouse's HTTP interface refuses that).</summary>
+    public bool IsMultiStatement { get; private init; }
+
     /// <summary>True when the statement only reads (SELECT, SHOW, DESCRIBE, EXISTS, EXPLAIN, WITH …).</summary>
     public bool IsReadOnly => FirstKeyword is "SELECT" or "SHOW" or "DESCRIBE" or "DESC" or "EXISTS" or "EXPLAIN" or "WITH" or "CHECK" or "";
 
@@ -56,7 +59,12 @@ internal sealed class ClickHouseSqlShape
                     depth = Math.Max(0, depth - 1);
                     continue;
                 case TokenKind.Semicolon when depth == 0:
-                    return new ClickHouseSqlShape { FirstKeyword = firstKeyword, OutputFormat = outputFormat };
+                    return new ClickHouseSqlShape
+                    {
+                        FirstKeyword = firstKeyword,
+                        OutputFormat = outputFormat,
+                        IsMultiStatement = lexer.Next(out _),
+                    };
                 case TokenKind.Word when depth == 0:
                     break;
                 default:

@@ -1,4 +1,5 @@
 using System.Globalization;
+using ClickHouse.Driver.ADO;
 using ClickHouse.Driver.ADO.Readers;
 using ClickHouse.Driver.Utility;
 
@@ -84,6 +85,21 @@ public sealed class DriverReadTests(ClickHouseEndpointFixture endpoint) : IClass
         Assert.Empty((ulong[])reader.GetValue(reader.GetOrdinal("counts")));
         Assert.Empty((IDictionary<string, ulong>)reader.GetValue(reader.GetOrdinal("tags")));
         Assert.False(await reader.ReadAsync());
+    }
+
+    [Fact]
+    public async Task ExecuteScalar_UseSessionConnection_SetPersistsOnThatConnectionOnly()
+    {
+        var sessionDataSource = new ClickHouseDataSource(endpoint.ConnectionString + ";UseSession=true");
+        await using var session = await sessionDataSource.OpenConnectionAsync(CancellationToken.None);
+        await using var plain = await endpoint.DataSource.OpenConnectionAsync(CancellationToken.None);
+
+        await session.ExecuteStatementAsync("SET max_block_size = 31337");
+        var inSession = await session.ExecuteScalarAsync("SELECT getSetting('max_block_size')");
+        var elsewhere = await plain.ExecuteScalarAsync("SELECT getSetting('max_block_size')");
+
+        Assert.Equal(31337UL, Convert.ToUInt64(inSession, CultureInfo.InvariantCulture));
+        Assert.NotEqual(31337UL, Convert.ToUInt64(elsewhere, CultureInfo.InvariantCulture));
     }
 
     [Fact]

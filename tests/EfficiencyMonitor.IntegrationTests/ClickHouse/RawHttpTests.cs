@@ -147,6 +147,32 @@ public sealed class RawHttpTests(ClickHouseEndpointFixture endpoint) : IClassFix
         Assert.StartsWith("Code: 115. DB::Exception:", body, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Post_MultipleStatements_RefusedLikeClickHouse()
+    {
+        var response = await SendRawAsync(new StringContent("SELECT 1; SELECT 2"), "");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("62", response.Headers.GetValues("X-ClickHouse-Exception-Code").Single());
+        Assert.Equal("1\n", await PostAsync("SELECT 1;"));
+    }
+
+    [Fact]
+    public async Task Post_Lz4Body_Decompressed()
+    {
+        var table = $"{endpoint.Database}.lz4_rows";
+        await PostAsync($"CREATE TABLE {table} (id UInt32) ENGINE = MergeTree ORDER BY id");
+        using var compressed = new MemoryStream();
+        await using (var lz4 = K4os.Compression.LZ4.Streams.LZ4Stream.Encode(compressed, leaveOpen: true))
+        {
+            await lz4.WriteAsync(Encoding.UTF8.GetBytes(string.Concat(Enumerable.Range(1, 1000).Select(i => $"{i}\n"))));
+        }
+
+        await SendAsync(compressed.ToArray(), "lz4", $"INSERT INTO {table} FORMAT TSV");
+
+        Assert.Equal("1000\t500500\n", await PostAsync($"SELECT count(), sum(id) FROM {table}"));
+    }
+
     private async Task<string> GetAsync(string query, string extra = "")
     {
         var response = await SendRawAsync(null, $"query={Uri.EscapeDataString(query)}{(extra.Length > 0 ? "&" + extra : "")}", HttpMethod.Get);
