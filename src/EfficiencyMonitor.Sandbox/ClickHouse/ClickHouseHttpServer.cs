@@ -397,7 +397,10 @@ public sealed partial class ClickHouseHttpServer : IAsyncDisposable
                 }
             }
 
-            if (call.Shape.HasInlineData)
+            // chDB binds query parameters only while a streaming insert starts, but VALUES rows such as ({id:UInt32}, …) are
+            // parsed later: with parameters, VALUES text goes through the ordinary (binary-safe, parameter-aware) query call.
+            var valuesWithParameters = call.Parameters.Count > 0 && call.Shape.InsertFormat.Equals("Values", StringComparison.OrdinalIgnoreCase);
+            if (call.Shape.HasInlineData && !valuesWithParameters)
             {
                 var prefix = call.Head.AsSpan(0, call.Shape.InsertPrefixLength);
                 return lease.Insert(connection, prefix, call.Shape.InsertFormat, call.Parameters, InsertData(call, body));

@@ -103,6 +103,23 @@ public sealed class DriverReadTests(ClickHouseEndpointFixture endpoint) : IClass
     }
 
     [Fact]
+    public async Task ExecuteNonQuery_InsertValuesWithTypedParameters_StoresThem()
+    {
+        var table = $"{endpoint.Database}.values_params";
+        await endpoint.ExecuteAsync($"CREATE TABLE {table} (version UInt32, name String, applied_at DateTime64(3, 'UTC')) ENGINE = MergeTree ORDER BY version");
+        await using var connection = await endpoint.DataSource.OpenConnectionAsync(CancellationToken.None);
+        using var command = connection.CreateCommand();
+        command.CommandText = $"INSERT INTO {table} (version, name, applied_at) VALUES ({{version:UInt32}}, {{name:String}}, {{at:DateTime64(3, 'UTC')}})";
+        command.AddParameter("version", 7u);
+        command.AddParameter("name", "0001_raw_tables.sql");
+        command.AddParameter("at", new DateTime(2026, 3, 1, 0, 0, 0, 5, DateTimeKind.Utc));
+
+        await command.ExecuteNonQueryAsync();
+
+        Assert.Equal("7|0001_raw_tables.sql|2026-03-01 00:00:00.005", await endpoint.ScalarAsync($"SELECT concat(toString(version), '|', name, '|', toString(applied_at)) FROM {table}"));
+    }
+
+    [Fact]
     public async Task ExecuteReader_TypedQueryParameters_BoundByTheEngine()
     {
         await using var connection = await endpoint.DataSource.OpenConnectionAsync(CancellationToken.None);
