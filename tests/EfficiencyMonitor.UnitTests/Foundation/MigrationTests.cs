@@ -34,7 +34,7 @@ public sealed class MigrationTests
     public void Render_FillsPlaceholders_LeavesNoneBehind()
     {
         var statements = Migration.LoadEmbedded()[0].Render("telemetry_db", 30);
-        Assert.Equal(2, statements.Count);
+        Assert.Equal(2, statements.Count); // two raw tables
         Assert.All(statements, s => Assert.DoesNotContain("{database}", s, StringComparison.Ordinal));
         Assert.All(statements, s => Assert.DoesNotContain("{raw_retention_days}", s, StringComparison.Ordinal));
         Assert.Contains("telemetry_db.inference_requests", statements[0], StringComparison.Ordinal);
