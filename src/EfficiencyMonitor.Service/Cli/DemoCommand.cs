@@ -17,7 +17,7 @@ internal static class DemoCommand
     private const string TablesSql = """
         SELECT name AS Name, engine AS Engine, toUInt64(ifNull(total_rows, 0)) AS TotalRows
         FROM system.tables
-        WHERE database = {database:String}
+        WHERE database = @database
         ORDER BY name
         """;
 

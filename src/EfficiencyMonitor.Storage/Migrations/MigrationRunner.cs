@@ -30,7 +30,7 @@ public sealed partial class MigrationRunner(ClickHouseOptions options, ILogger<M
 
     private const string ReadLedgerSql = "SELECT version AS Version, name AS Name, checksum AS Checksum FROM {0}.schema_migrations FINAL ORDER BY version";
 
-    private const string RecordSql = "INSERT INTO {0}.schema_migrations (version, name, checksum) VALUES ({{version:UInt32}}, {{name:String}}, {{checksum:String}})";
+    private const string RecordSql = "INSERT INTO {0}.schema_migrations (version, name, checksum) VALUES (@version, @name, @checksum)";
 
     /// <summary>Applies every pending embedded migration.</summary>
     public Task<MigrationReport> ApplyAsync(CancellationToken cancellationToken) => ApplyAsync(Migration.LoadEmbedded(), cancellationToken);

@@ -31,7 +31,7 @@ public sealed class MigrationRunnerTests
         Assert.Equal(Migration.LoadEmbedded().Count, report.Applied.Count);
         Assert.Empty(report.AlreadyApplied);
         var tables = (await connection.QueryAsync<string>(
-            "SELECT name FROM system.tables WHERE database = {db:String} ORDER BY name", new { db = options.Database })).ToList();
+            "SELECT name FROM system.tables WHERE database = @db ORDER BY name", new { db = options.Database })).ToList();
         Assert.Contains("inference_requests", tables);
         Assert.Contains("gpu_power_samples", tables);
         Assert.Contains("schema_migrations", tables);
@@ -94,14 +94,14 @@ public sealed class MigrationRunnerTests
         await new MigrationRunner(options, NullLogger<MigrationRunner>.Instance).ApplyAsync(CancellationToken.None);
 
         var columns = (await connection.QueryAsync<(string Name, string Type)>(
-            "SELECT name, type FROM system.columns WHERE database = {db:String} AND table = 'inference_requests'", new { db = options.Database }))
+            "SELECT name, type FROM system.columns WHERE database = @db AND table = 'inference_requests'", new { db = options.Database }))
             .ToDictionary(c => c.Name, c => c.Type);
         Assert.Equal("DateTime64(3, 'UTC')", columns["started_at"]);
         Assert.Equal("Nullable(DateTime64(3, 'UTC'))", columns["first_token_at"]);
         Assert.Equal("LowCardinality(String)", columns["deployment"]);
         Assert.StartsWith("Enum8('ok' = 1", columns["status"], StringComparison.Ordinal);
         var ttl = await connection.ExecuteScalarAsync<string>(
-            "SELECT create_table_query FROM system.tables WHERE database = {db:String} AND name = 'inference_requests'", new { db = options.Database });
+            "SELECT create_table_query FROM system.tables WHERE database = @db AND name = 'inference_requests'", new { db = options.Database });
         Assert.Contains("TTL toDateTime(finished_at) + toIntervalDay(90)", ttl, StringComparison.Ordinal);
         Assert.Contains("PARTITION BY toYYYYMMDD(finished_at)", ttl, StringComparison.Ordinal);
     }
