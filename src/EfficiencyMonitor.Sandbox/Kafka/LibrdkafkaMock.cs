@@ -88,39 +88,72 @@ internal sealed unsafe class LibrdkafkaMock
 
     private static LibrdkafkaMock Load()
     {
-        // Confluent.Kafka's own P/Invokes name "librdkafka" and are resolved through the app's deps.json to
-        // runtimes/<rid>/native/librdkafka.so next to the app. Asking the runtime to resolve the same name for
-        // Confluent's assembly yields the very same file, so one copy of librdkafka serves both the mock and
-        // the clients. Explicit paths follow for hosts without a deps.json (e.g. a plain folder copy).
-        var confluent = typeof(Confluent.Kafka.Library).Assembly;
-        if (NativeLibrary.TryLoad("librdkafka", confluent, null, out var handle))
+        // Bind to the very copy Confluent.Kafka's clients use: one librdkafka per process, one version. Confluent
+        // picks among several builds at run time (on Debian 12 the generic runtimes/linux-x64/native/librdkafka.so
+        // needs libsasl2.so.3, which is absent, so it falls back to centos8-librdkafka.so); rather than re-implement
+        // that choice, let it load, then find the file in the process's memory map.
+        string? confluentError = null;
+        try
         {
-            return new LibrdkafkaMock(handle, "librdkafka (resolved for Confluent.Kafka)");
+            Confluent.Kafka.Library.Load();
+        }
+        catch (DllNotFoundException ex)
+        {
+            confluentError = ex.Message;
         }
 
-        var rid = RuntimeInformation.RuntimeIdentifier.StartsWith("linux-musl", StringComparison.Ordinal)
-            ? "linux-musl-x64"
-            : $"linux-{RuntimeInformation.ProcessArchitecture.ToString().ToLowerInvariant()}";
         var candidates = new List<string>();
-        foreach (var dir in new[] { AppContext.BaseDirectory, Path.GetDirectoryName(confluent.Location) })
+        if (LoadedByConfluent() is { } loaded)
         {
-            if (!string.IsNullOrEmpty(dir))
+            candidates.Add(loaded);
+        }
+
+        // Hosts where the map is unreadable: the files Confluent.Kafka ships, in its order of preference.
+        var rid = $"linux-{RuntimeInformation.ProcessArchitecture.ToString().ToLowerInvariant()}";
+        var confluentDir = Path.GetDirectoryName(typeof(Confluent.Kafka.Library).Assembly.Location);
+        foreach (var dir in new[] { AppContext.BaseDirectory, confluentDir }.Where(d => !string.IsNullOrEmpty(d)).Distinct())
+        {
+            foreach (var file in new[] { "librdkafka.so", "centos8-librdkafka.so", "alpine-librdkafka.so" })
             {
-                candidates.Add(Path.Combine(dir, "runtimes", rid, "native", "librdkafka.so"));
-                candidates.Add(Path.Combine(dir, "librdkafka.so"));
+                candidates.Add(Path.Combine(dir!, "runtimes", rid, "native", file));
             }
         }
 
         foreach (var path in candidates)
         {
-            if (File.Exists(path) && NativeLibrary.TryLoad(path, out handle))
+            if (File.Exists(path) && NativeLibrary.TryLoad(path, out var handle))
             {
                 return new LibrdkafkaMock(handle, path);
             }
         }
 
         throw new SandboxException(
-            $"librdkafka was not found (looked for {string.Join(", ", candidates)}): reference the Confluent.Kafka package (it brings librdkafka.redist) and build for {rid}");
+            $"librdkafka could not be loaded ({confluentError ?? "no usable file among " + string.Join(", ", candidates)}): reference the Confluent.Kafka package (it brings librdkafka.redist) and run on {rid}");
+    }
+
+    /// <summary>The librdkafka file mapped into this process (Linux), or null.</summary>
+    private static string? LoadedByConfluent()
+    {
+        try
+        {
+            foreach (var line in File.ReadLines("/proc/self/maps"))
+            {
+                var slash = line.IndexOf('/', StringComparison.Ordinal);
+                if (slash >= 0 && line.EndsWith(".so", StringComparison.Ordinal)
+                    && Path.GetFileName(line.AsSpan(slash)).Contains("librdkafka", StringComparison.Ordinal))
+                {
+                    return line[slash..];
+                }
+            }
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+
+        return null;
     }
 
     private static nint Require(nint library, string name) =>

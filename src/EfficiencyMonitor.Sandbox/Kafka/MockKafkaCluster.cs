@@ -72,6 +72,9 @@ public sealed class MockKafkaCluster : IDisposable
     /// <summary>Version of the librdkafka that runs the mock (and Confluent.Kafka's clients), e.g. <c>2.16.0</c>.</summary>
     public static unsafe string LibrdkafkaVersion => Marshal.PtrToStringUTF8((nint)LibrdkafkaMock.Get().VersionStr()) ?? "";
 
+    /// <summary>The librdkafka file in use: the one Confluent.Kafka loaded (e.g. <c>runtimes/linux-x64/native/centos8-librdkafka.so</c> on Debian 12).</summary>
+    public static string LibrdkafkaPath => LibrdkafkaMock.Get().LoadedFrom;
+
     /// <summary>Starts a cluster of <paramref name="brokers"/> brokers with fast group rebalances.</summary>
     /// <param name="brokers">Number of brokers, 1 or more; replication factor of created topics is capped at it.</param>
     /// <exception cref="SandboxException">librdkafka is missing or the cluster cannot start.</exception>

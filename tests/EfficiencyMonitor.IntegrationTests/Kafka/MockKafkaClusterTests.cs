@@ -18,6 +18,7 @@ public sealed class MockKafkaClusterTests
         Assert.Equal(3, brokers.Length);
         Assert.All(brokers, b => Assert.True(IPEndPoint.TryParse(b, out var ep) && IPAddress.IsLoopback(ep.Address) && ep.Port > 0, b));
         Assert.StartsWith("2.", MockKafkaCluster.LibrdkafkaVersion, StringComparison.Ordinal);
+        Assert.Contains("librdkafka", Path.GetFileName(MockKafkaCluster.LibrdkafkaPath), StringComparison.Ordinal);
     }
 
     [Fact]
