@@ -14,6 +14,11 @@ public sealed class KcatTests
     {
         var engines = await TestEngines.GetAsync();
         var topic = await TestEngines.CreateTopicAsync("kafka-kcat-list", 3);
+        if (TestEngines.Sandbox is { } sandbox)
+        {
+            // The fixed port is the forwarder's, not one of the mock's random ports.
+            Assert.DoesNotContain(engines.KafkaBootstrap, sandbox.Kafka.Bootstraps.Split(','));
+        }
 
         var (exitCode, stdout, stderr) = await Kcat.RunAsync(["-L", "-J", "-b", engines.KafkaBootstrap, "-t", topic, "-m", "5"]);
 
