@@ -38,7 +38,8 @@ CREATE TABLE IF NOT EXISTS {database}.inference_requests
 
     queue_ms                 Float32                    CODEC(ZSTD(1)),
     prefill_ms               Float32                    CODEC(ZSTD(1)),
-    kv_transfer_ms           Float32                    CODEC(ZSTD(1)),
+    kv_transfer_ms           Float32                    CODEC(ZSTD(1)),   -- 0 for aggregated serving
+    kv_load_hbm_ms           Float32                    CODEC(ZSTD(1)),
     kv_load_dram_ms          Float32                    CODEC(ZSTD(1)),
     kv_load_local_ssd_ms     Float32                    CODEC(ZSTD(1)),
     kv_load_remote_ms        Float32                    CODEC(ZSTD(1)),
@@ -51,7 +52,8 @@ CREATE TABLE IF NOT EXISTS {database}.inference_requests
     quality_score            Nullable(Float32),
     accepted                 Nullable(Bool),
 
-    -- Where the row came from: proves exactly-once in tests and lets an operator find the Kafka record.
+    -- Where the row came from: the ingest watermark (0002) is built from these, and an operator can find the record.
+    source_topic             LowCardinality(String),
     source_partition         UInt16,
     source_offset            UInt64                     CODEC(Delta, ZSTD(1)),
     ingested_at              DateTime64(3, 'UTC')       DEFAULT now64(3) CODEC(DoubleDelta, ZSTD(1))
@@ -78,6 +80,7 @@ CREATE TABLE IF NOT EXISTS {database}.gpu_power_samples
     utilization              Float32                    CODEC(ZSTD(1)),
     memory_used_bytes        UInt64                     CODEC(T64, ZSTD(1)),
 
+    source_topic             LowCardinality(String),
     source_partition         UInt16,
     source_offset            UInt64                     CODEC(Delta, ZSTD(1)),
     ingested_at              DateTime64(3, 'UTC')       DEFAULT now64(3) CODEC(DoubleDelta, ZSTD(1))
