@@ -83,7 +83,7 @@ public sealed partial class TopicIngestor<TRow> : IDisposable where TRow : struc
         using var insertCancellation = new CancellationTokenSource();
         var config = new ConsumerConfig
         {
-            GroupId = _kafka.GroupId,
+            GroupId = GroupIdFor(_kafka, _topic.Topic),
             ClientId = $"efficiency-monitor-{_topic.Topic}",
             EnableAutoCommit = true,
             AutoCommitIntervalMs = 1000,
@@ -106,7 +106,7 @@ public sealed partial class TopicIngestor<TRow> : IDisposable where TRow : struc
 
         var inserter = Task.Run(() => InsertLoopAsync(insertCancellation.Token), CancellationToken.None);
         consumer.Subscribe(_topic.Topic);
-        LogStarted(_logger, _topic.Topic, _kafka.GroupId);
+        LogStarted(_logger, _topic.Topic, config.GroupId);
         try
         {
             while (!stoppingToken.IsCancellationRequested)
@@ -122,6 +122,13 @@ public sealed partial class TopicIngestor<TRow> : IDisposable where TRow : struc
         {
             Shutdown(consumer, inserter, insertCancellation);
         }
+    }
+
+    /// <summary>One consumer group per topic (<c>{Kafka:GroupId}.{topic}</c>), so each topic rebalances on its own.</summary>
+    public static string GroupIdFor(KafkaOptions kafka, string topic)
+    {
+        ArgumentNullException.ThrowIfNull(kafka);
+        return $"{kafka.GroupId}.{topic}";
     }
 
     private void ConsumeOne(IConsumer<Ignore, Decoded> consumer)
