@@ -41,6 +41,7 @@ public sealed partial class TopicIngestor<TRow> : IDisposable where TRow : struc
     private readonly ConcurrentQueue<TelemetryBatch<TRow>> _stored = new();
     private readonly List<TelemetryBatch<TRow>> _all = [];
     private readonly Dictionary<int, long> _watermarks = [];
+    private readonly HashSet<int> _skipLogged = [];
     private readonly DecodingDeserializer _deserializer;
     private readonly SemaphoreSlim _storedSignal = new(0);
     private readonly List<TopicPartition> _assignment = [];
@@ -163,6 +164,7 @@ public sealed partial class TopicIngestor<TRow> : IDisposable where TRow : struc
         if (_watermarks.TryGetValue(partition, out var watermark) && offset <= watermark)
         {
             // Stored by an earlier run that crashed before committing: skip, but let the offset be committed.
+            if (_skipLogged.Add(partition)) LogSkippingReplay(_logger, _topic.Topic, partition, watermark);
             batch.Arena.Truncate(arenaMark);
             batch.Cover(partition, offset, decoded.Size, now);
             _metrics.Records(_topic.Topic, "replay_skipped", 1);
@@ -329,6 +331,7 @@ public sealed partial class TopicIngestor<TRow> : IDisposable where TRow : struc
             {
                 var watermarks = _store.ReadWatermarksAsync(_topic.Encoder.Table, _topic.Topic, stoppingToken).GetAwaiter().GetResult();
                 _watermarks.Clear();
+                _skipLogged.Clear();
                 foreach (var tp in partitions)
                 {
                     if (watermarks.TryGetValue(tp.Partition.Value, out var w)) _watermarks[tp.Partition.Value] = w;
@@ -500,6 +503,9 @@ public sealed partial class TopicIngestor<TRow> : IDisposable where TRow : struc
 
     [LoggerMessage(EventId = 2011, Level = LogLevel.Warning, Message = "{Topic}: {Batches} batches still not stored at the drain timeout; they will be replayed")]
     private static partial void LogDrainTimedOut(ILogger logger, string topic, int batches);
+
+    [LoggerMessage(EventId = 2013, Level = LogLevel.Information, Message = "{Topic}: partition {Partition}: skipping replayed records already stored (offsets <= {Watermark})")]
+    private static partial void LogSkippingReplay(ILogger logger, string topic, int partition, long watermark);
 
     [LoggerMessage(EventId = 2012, Level = LogLevel.Information, Message = "{Topic}: stopped")]
     private static partial void LogStopped(ILogger logger, string topic);

@@ -40,6 +40,9 @@ internal sealed class IngestionHarness : IAsyncDisposable
     /// <summary>The ClickHouse URL the service is given (a test may point it at a forwarder to simulate an outage).</summary>
     public string ClickHouseUrl { get; set; }
 
+    /// <summary>Stdout of service processes killed so far.</summary>
+    public string EarlierOutput { get; private set; } = "";
+
     public ServiceProcess Service => _service ?? throw new InvalidOperationException("service not started");
 
     public static async Task<IngestionHarness> CreateAsync(string name, int partitions)
@@ -79,6 +82,7 @@ internal sealed class IngestionHarness : IAsyncDisposable
     {
         Service.Signal(9);
         await Service.WaitForExitAsync(TimeSpan.FromSeconds(30));
+        EarlierOutput += Service.Stdout;
         await Service.DisposeAsync();
         _service = null;
     }
