@@ -4,7 +4,8 @@
 --
 -- Types: DateTime64(3,'UTC') for event times (ms precision, as produced); LowCardinality for the dimensions
 -- (tenants, deployments, models, pools: hundreds of values, not millions); T64/Delta codecs for counters and
--- monotonic times. Partitioned by day so TTL drops whole parts and late data touches few partitions.
+-- monotonic times. Partitioned by month: the consumer never mixes two months in one insert, so every insert is one
+-- part, committed atomically (the ingest watermark relies on it; see README.md).
 -- non_replicated_deduplication_window keeps the hashes of recent inserted blocks, so an insert retried with the
 -- same insert_deduplication_token is a no-op (the exactly-once mechanism: schemas/clickhouse/README.md).
 
@@ -59,7 +60,7 @@ CREATE TABLE IF NOT EXISTS {database}.inference_requests
     ingested_at              DateTime64(3, 'UTC')       DEFAULT now64(3) CODEC(DoubleDelta, ZSTD(1))
 )
 ENGINE = MergeTree
-PARTITION BY toYYYYMMDD(finished_at)
+PARTITION BY toYYYYMM(finished_at)
 ORDER BY (deployment, model, tenant, finished_at, request_id)
 TTL toDateTime(finished_at) + INTERVAL {raw_retention_days} DAY
 SETTINGS non_replicated_deduplication_window = 10000;
@@ -86,7 +87,7 @@ CREATE TABLE IF NOT EXISTS {database}.gpu_power_samples
     ingested_at              DateTime64(3, 'UTC')       DEFAULT now64(3) CODEC(DoubleDelta, ZSTD(1))
 )
 ENGINE = MergeTree
-PARTITION BY toYYYYMMDD(sampled_at)
+PARTITION BY toYYYYMM(sampled_at)
 ORDER BY (deployment, pool, gpu_uuid, sampled_at)
 TTL toDateTime(sampled_at) + INTERVAL {raw_retention_days} DAY
 SETTINGS non_replicated_deduplication_window = 10000;

@@ -173,6 +173,27 @@ public sealed partial class TopicIngestor<TRow> : IDisposable where TRow : struc
 
         if (decoded.Result.IsSuccess)
         {
+            var month = MonthOf(_topic.EventTimeUnixMs(in batch.Pending));
+            if (batch.Count > 0 && month != batch.PartitionKey)
+            {
+                // One batch, one table partition (month): the insert is then one part, committed atomically, which the
+                // watermark's prefix argument needs (schemas/clickhouse/README.md). This record starts the next batch.
+                if (!_free.Reader.TryRead(out var next))
+                {
+                    batch.Arena.Truncate(arenaMark);
+                    Rewind(consumer, result); // no free batch: read it again once one is
+                    Seal();
+                    return;
+                }
+
+                next.Pending = batch.Pending;
+                _topic.MoveIds(ref next.Pending, batch.Arena, next.Arena);
+                batch.Arena.Truncate(arenaMark);
+                Seal();
+                _open = batch = next;
+            }
+
+            batch.PartitionKey = month;
             batch.Add(partition, offset, decoded.Size, now);
         }
         else
@@ -196,6 +217,12 @@ public sealed partial class TopicIngestor<TRow> : IDisposable where TRow : struc
             // The partition is no longer ours; its offset was not stored, so its next owner reads it.
             LogStoreOffsetFailed(_logger, _topic.Topic, result.Partition.Value, e.Error.Reason);
         }
+    }
+
+    private static int MonthOf(long unixMs)
+    {
+        var date = DateTimeOffset.FromUnixTimeMilliseconds(unixMs);
+        return (date.Year * 12) + date.Month;
     }
 
     private bool IsDue(TelemetryBatch<TRow> batch) =>

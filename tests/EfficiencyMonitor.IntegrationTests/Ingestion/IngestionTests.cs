@@ -72,6 +72,54 @@ public sealed class IngestionTests
         Assert.Equal(32UL, await harness.ScalarAsync<ulong>("SELECT uniqExact(gpu_uuid) FROM gpu_power_1m"));
     }
 
+    [Fact]
+    public async Task Run_RecordsFromTwoMonthsInterleaved_EachStoredOnceInItsPartition()
+    {
+        await using var harness = await IngestionHarness.CreateAsync("ing_months", partitions: 4);
+        var now = TimeProvider.System.GetUtcNow();
+        const int total = 3_000;
+        await harness.StartServiceAsync();
+        using (var producer = TelemetryRecords.CreateProducer(harness.Endpoints.KafkaBootstrap))
+        {
+            // Alternating months inside every partition: each switch seals a batch (one insert = one table partition).
+            TelemetryRecords.ProduceAll(producer, harness.RequestsTopic, harness.Partitions,
+                Enumerable.Range(0, total).Select(i => TelemetryRecords.Request("months", i, (i / 4) % 2 == 0 ? now : now.AddDays(-40))));
+        }
+
+        Assert.Equal((ulong)total, await harness.WaitForRowsAsync("inference_requests", total, Settle));
+        Assert.Equal((ulong)total, await harness.ScalarAsync<ulong>("SELECT uniqExact(request_id) FROM inference_requests"));
+        Assert.Equal(2UL, await harness.ScalarAsync<ulong>("SELECT uniqExact(toYYYYMM(finished_at)) FROM inference_requests"));
+        Assert.Equal(0UL, await harness.ScalarAsync<ulong>(
+            $"SELECT count() FROM system.parts WHERE database = '{harness.Database}' AND table = 'inference_requests' AND active AND partition_id NOT IN (SELECT DISTINCT toString(toYYYYMM(finished_at)) FROM inference_requests)"));
+    }
+
+    [Fact]
+    public async Task Run_Sigterm_FlushesAndCommitsEverythingBeforeExit()
+    {
+        await using var harness = await IngestionHarness.CreateAsync("ing_term", partitions: 4);
+        var now = TimeProvider.System.GetUtcNow();
+        const int total = 4_000;
+        await harness.StartServiceAsync();
+        using (var producer = TelemetryRecords.CreateProducer(harness.Endpoints.KafkaBootstrap))
+        {
+            TelemetryRecords.ProduceAll(producer, harness.RequestsTopic, harness.Partitions, Enumerable.Range(0, total).Select(i => TelemetryRecords.Request("term", i, now)));
+        }
+
+        await harness.WaitForRowsAsync("inference_requests", total, Settle);
+        harness.Service.Signal(15);
+        Assert.Equal(0, await harness.Service.WaitForExitAsync(TimeSpan.FromSeconds(40)));
+        Assert.Contains($"{harness.RequestsTopic}: stopped", harness.Service.Stdout, StringComparison.Ordinal);
+
+        using var reader = new Confluent.Kafka.ConsumerBuilder<byte[], byte[]>(new Confluent.Kafka.ConsumerConfig
+        {
+            BootstrapServers = harness.Endpoints.KafkaBootstrap,
+            GroupId = TopicIngestor<InferenceRequestRow>.GroupIdFor(new KafkaOptions { GroupId = $"g-{harness.Database}" }, harness.RequestsTopic),
+        }).Build();
+        var partitions = Enumerable.Range(0, harness.Partitions).Select(p => new Confluent.Kafka.TopicPartition(harness.RequestsTopic, p)).ToList();
+        var committed = reader.Committed(partitions, TimeSpan.FromSeconds(10));
+        Assert.Equal(total, committed.Sum(c => c.Offset.Value));
+    }
+
     /// <summary>Every invalid example of the contract whose reason does not depend on the clock, plus a record from the future.</summary>
     private static List<(string Reason, byte[] Bytes)> InvalidExamples(DateTimeOffset now)
     {

@@ -103,6 +103,6 @@ public sealed class MigrationRunnerTests
         var ttl = await connection.ExecuteScalarAsync<string>(
             "SELECT create_table_query FROM system.tables WHERE database = @db AND name = 'inference_requests'", new { db = options.Database });
         Assert.Contains("TTL toDateTime(finished_at) + toIntervalDay(90)", ttl, StringComparison.Ordinal);
-        Assert.Contains("PARTITION BY toYYYYMMDD(finished_at)", ttl, StringComparison.Ordinal);
+        Assert.Contains("PARTITION BY toYYYYMM(finished_at)", ttl, StringComparison.Ordinal);
     }
 }
