@@ -4,8 +4,8 @@
 --
 -- Types: DateTime64(3,'UTC') for event times (ms precision, as produced); LowCardinality for the dimensions
 -- (tenants, deployments, models, pools: hundreds of values, not millions); T64/Delta codecs for counters and
--- monotonic times. Partitioned by month: the consumer never mixes two months in one insert, so every insert is one
--- part, committed atomically (the ingest watermark relies on it; see README.md).
+-- monotonic times. Partitioned by month: an insert writes one part per partition it touches, so coarse partitions
+-- keep nearly every insert a single, atomic part (README.md, "Exactly-once effect").
 -- non_replicated_deduplication_window keeps the hashes of recent inserted blocks, so an insert retried with the
 -- same insert_deduplication_token is a no-op (the exactly-once mechanism: schemas/clickhouse/README.md).
 

@@ -16,11 +16,8 @@ public interface ITelemetryTopic<TRow> where TRow : struct
     /// <summary>Decodes one record into <paramref name="batch"/>'s pending row.</summary>
     DecodeResult Decode(ReadOnlySpan<byte> utf8Json, DateTimeOffset now, TelemetryBatch<TRow> batch);
 
-    /// <summary>The row's event time (Unix ms): freshness, and the table partition (month) it lands in.</summary>
+    /// <summary>The row's event time (Unix ms), for freshness.</summary>
     long EventTimeUnixMs(in TRow row);
-
-    /// <summary>Copies the row's arena-held ids from <paramref name="from"/> to <paramref name="to"/> (the row moves to another batch).</summary>
-    void MoveIds(ref TRow row, Utf8Arena from, Utf8Arena to);
 }
 
 /// <summary>The <c>inference-requests</c> topic into <c>inference_requests</c>.</summary>
@@ -43,16 +40,6 @@ public sealed class InferenceRequestsTopic(string topic, TelemetryDecoderOptions
 
     /// <inheritdoc />
     public long EventTimeUnixMs(in InferenceRequestRow row) => row.FinishedAtUnixMs;
-
-    /// <inheritdoc />
-    public void MoveIds(ref InferenceRequestRow row, Utf8Arena from, Utf8Arena to)
-    {
-        ArgumentNullException.ThrowIfNull(from);
-        ArgumentNullException.ThrowIfNull(to);
-        row.RequestId = to.Append(from.GetSpan(row.RequestId));
-        row.SessionId = row.SessionId.IsEmpty ? default : to.Append(from.GetSpan(row.SessionId));
-        row.RetryOf = row.RetryOf.IsEmpty ? default : to.Append(from.GetSpan(row.RetryOf));
-    }
 }
 
 /// <summary>The <c>gpu-power</c> topic into <c>gpu_power_samples</c>.</summary>
@@ -75,10 +62,4 @@ public sealed class GpuPowerTopic(string topic, TelemetryDecoderOptions decoderO
 
     /// <inheritdoc />
     public long EventTimeUnixMs(in GpuPowerRow row) => row.SampledAtUnixMs;
-
-    /// <inheritdoc />
-    public void MoveIds(ref GpuPowerRow row, Utf8Arena from, Utf8Arena to)
-    {
-        // Power rows hold no arena slices: their names are interned strings.
-    }
 }

@@ -173,27 +173,6 @@ public sealed partial class TopicIngestor<TRow> : IDisposable where TRow : struc
 
         if (decoded.Result.IsSuccess)
         {
-            var month = MonthOf(_topic.EventTimeUnixMs(in batch.Pending));
-            if (batch.Count > 0 && month != batch.PartitionKey)
-            {
-                // One batch, one table partition (month): the insert is then one part, committed atomically, which the
-                // watermark's prefix argument needs (schemas/clickhouse/README.md). This record starts the next batch.
-                if (!_free.Reader.TryRead(out var next))
-                {
-                    batch.Arena.Truncate(arenaMark);
-                    Rewind(consumer, result); // no free batch: read it again once one is
-                    Seal();
-                    return;
-                }
-
-                next.Pending = batch.Pending;
-                _topic.MoveIds(ref next.Pending, batch.Arena, next.Arena);
-                batch.Arena.Truncate(arenaMark);
-                Seal();
-                _open = batch = next;
-            }
-
-            batch.PartitionKey = month;
             batch.Add(partition, offset, decoded.Size, now);
         }
         else
@@ -217,12 +196,6 @@ public sealed partial class TopicIngestor<TRow> : IDisposable where TRow : struc
             // The partition is no longer ours; its offset was not stored, so its next owner reads it.
             LogStoreOffsetFailed(_logger, _topic.Topic, result.Partition.Value, e.Error.Reason);
         }
-    }
-
-    private static int MonthOf(long unixMs)
-    {
-        var date = DateTimeOffset.FromUnixTimeMilliseconds(unixMs);
-        return (date.Year * 12) + date.Month;
     }
 
     private bool IsDue(TelemetryBatch<TRow> batch) =>
@@ -294,6 +267,7 @@ public sealed partial class TopicIngestor<TRow> : IDisposable where TRow : struc
                     await _store.InsertAsync(_topic.Encoder, batch, cancellationToken);
                     await _deadLetters.EnsureDeliveredAsync(_options.InsertRetryInitialBackoff, cancellationToken);
                     var elapsed = _time.GetElapsedTime(started);
+                    LogStored(_logger, _topic.Topic, batch.Count, batch.Records, elapsed.TotalMilliseconds);
                     RecordStored(batch, elapsed);
                     break;
                 }
@@ -533,6 +507,9 @@ public sealed partial class TopicIngestor<TRow> : IDisposable where TRow : struc
 
     [LoggerMessage(EventId = 2013, Level = LogLevel.Information, Message = "{Topic}: partition {Partition}: skipping replayed records already stored (offsets <= {Watermark})")]
     private static partial void LogSkippingReplay(ILogger logger, string topic, int partition, long watermark);
+
+    [LoggerMessage(EventId = 2014, Level = LogLevel.Debug, Message = "{Topic}: stored {Rows} rows ({Records} records) in {Milliseconds} ms")]
+    private static partial void LogStored(ILogger logger, string topic, int rows, int records, double milliseconds);
 
     [LoggerMessage(EventId = 2012, Level = LogLevel.Information, Message = "{Topic}: stopped")]
     private static partial void LogStopped(ILogger logger, string topic);

@@ -48,9 +48,6 @@ public sealed class TelemetryBatch<TRow> : IDisposable where TRow : struct
     /// <summary>Timestamp (TimeProvider ticks) when the first record of the batch arrived; 0 when empty.</summary>
     public long OpenedAtTimestamp { get; private set; }
 
-    /// <summary>The raw table partition (year × 12 + month of the event time) every row of the batch belongs to.</summary>
-    public int PartitionKey { get; set; }
-
     /// <summary>The decode target for the next record; <see cref="Add"/> appends it.</summary>
     public ref TRow Pending => ref _pending;
 
@@ -118,7 +115,6 @@ public sealed class TelemetryBatch<TRow> : IDisposable where TRow : struct
         Records = 0;
         SourceBytes = 0;
         OpenedAtTimestamp = 0;
-        PartitionKey = 0;
         _ranges.Clear();
         Arena.Reset();
         Encoded.Reset();

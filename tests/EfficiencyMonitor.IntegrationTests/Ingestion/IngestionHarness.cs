@@ -73,6 +73,7 @@ internal sealed class IngestionHarness : IAsyncDisposable
             ["EM_Ingestion__BatchMaxDelay"] = "00:00:00.200",
             ["EM_Ingestion__InsertRetryMaxBackoff"] = "00:00:01",
             ["Logging__LogLevel__Default"] = "Information",
+            ["Logging__LogLevel__EfficiencyMonitor.Ingestion"] = "Debug",
         });
         await _service.WaitForOutputAsync($"{RequestsTopic}: ", timeout ?? TimeSpan.FromSeconds(60));
     }
@@ -107,6 +108,9 @@ internal sealed class IngestionHarness : IAsyncDisposable
             await Task.Delay(250);
         }
 
+        // Timed out: show what the service said, so the failure explains itself.
+        var log = _service?.Stdout ?? "";
+        Console.Error.WriteLine($"{table}: {count} of {expected} rows after {timeout}; service log tail:\n{log[Math.Max(0, log.Length - 4000)..]}");
         return count;
     }
 

@@ -81,7 +81,7 @@ public sealed class IngestionTests
         await harness.StartServiceAsync();
         using (var producer = TelemetryRecords.CreateProducer(harness.Endpoints.KafkaBootstrap))
         {
-            // Alternating months inside every partition: each switch seals a batch (one insert = one table partition).
+            // Alternating months inside every partition: one insert then writes a part per month.
             TelemetryRecords.ProduceAll(producer, harness.RequestsTopic, harness.Partitions,
                 Enumerable.Range(0, total).Select(i => TelemetryRecords.Request("months", i, (i / 4) % 2 == 0 ? now : now.AddDays(-40))));
         }
