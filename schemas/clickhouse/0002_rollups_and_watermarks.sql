@@ -112,10 +112,11 @@ SELECT
     sum(toFloat64(kv_load_local_ssd_ms)) AS kv_load_local_ssd_ms,
     sum(toFloat64(kv_load_remote_ms)) AS kv_load_remote_ms,
     sum(toFloat64(decode_ms)) AS decode_ms,
-    quantilesTDigestStateIf(0.5, 0.9, 0.99)(toFloat64(dateDiff('millisecond', started_at, first_token_at)), first_token_at IS NOT NULL) AS ttft_ms_quantiles,
-    quantilesTDigestState(0.5, 0.9, 0.99)(prefill_ms) AS prefill_ms_quantiles,
-    quantilesTDigestStateIf(0.5, 0.9, 0.99)(toFloat64(decode_ms) / output_tokens, output_tokens > 0) AS decode_ms_per_token_q
-FROM {database}.inference_requests
+    -- r.* names the raw columns: the sums above reuse their names as aliases.
+    quantilesTDigestStateIf(0.5, 0.9, 0.99)(toFloat64(dateDiff('millisecond', r.started_at, r.first_token_at)), r.first_token_at IS NOT NULL) AS ttft_ms_quantiles,
+    quantilesTDigestState(0.5, 0.9, 0.99)(r.prefill_ms) AS prefill_ms_quantiles,
+    quantilesTDigestStateIf(0.5, 0.9, 0.99)(toFloat64(r.decode_ms) / r.output_tokens, r.output_tokens > 0) AS decode_ms_per_token_q
+FROM {database}.inference_requests AS r
 GROUP BY minute, deployment, model, tenant, serving_pattern, prefill_pool, decode_pool, gpu_type;
 
 -- GPU power per minute per GPU: the spend job takes energy from the counter (first/last per minute, resets

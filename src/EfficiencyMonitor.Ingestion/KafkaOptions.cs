@@ -12,7 +12,7 @@ public sealed class KafkaOptions
     /// <summary>Comma-separated <c>host:port</c> list.</summary>
     public string BootstrapServers { get; set; } = "127.0.0.1:9092";
 
-    /// <summary>Consumer group of the ingestion consumers (one group, one consumer per topic per instance).</summary>
+    /// <summary>Prefix of the ingestion consumer groups: one group per topic, <c>{GroupId}.{topic}</c>.</summary>
     public string GroupId { get; set; } = "efficiency-monitor";
 
     /// <summary>Topic of per-request records.</summary>

@@ -22,6 +22,7 @@ public static class CommandLine
         root.Subcommands.Add(SandboxCommand.Create());
         root.Subcommands.Add(MigrateCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
+        root.Subcommands.Add(RunCommand.Create());
         return root;
     }
 

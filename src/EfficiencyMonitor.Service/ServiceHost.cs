@@ -1,0 +1,92 @@
+using ClickHouse.Driver;
+using Confluent.Kafka;
+using EfficiencyMonitor.Ingestion;
+using EfficiencyMonitor.Service.Configuration;
+using EfficiencyMonitor.Storage;
+using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
+
+namespace EfficiencyMonitor.Service;
+
+/// <summary>
+/// The long-running service (<c>efficiency-monitor run</c>): migrations at start, the Kafka → ClickHouse consumers,
+/// <c>/metrics</c> (OpenTelemetry → Prometheus), <c>/healthz</c> (alive) and <c>/readyz</c> (engines reachable, schema applied).
+/// </summary>
+public static class ServiceHost
+{
+    /// <summary>Default listen URL: loopback only unless the operator says otherwise.</summary>
+    public const string DefaultUrls = "http://127.0.0.1:9464";
+
+    /// <summary>Builds the web application; <paramref name="overrides"/> are configuration keys that win over every source.</summary>
+    public static WebApplication Build(string urls, IReadOnlyDictionary<string, string?>? overrides = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
+        builder.Configuration.AddEfficiencyMonitorSources(overrides);
+        builder.WebHost.UseUrls(urls);
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.AddStorage();
+        builder.AddIngestion();
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(45));
+        builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
+            .AddMeter(IngestionMetrics.MeterName)
+            .AddPrometheusExporter());
+        builder.Services.AddSingleton<KafkaProbe>();
+
+        var app = builder.Build();
+        app.MapGet("/healthz", () => Results.Text("ok\n"));
+        app.MapGet("/readyz", ReadyAsync);
+        app.MapPrometheusScrapingEndpoint("/metrics");
+        return app;
+    }
+
+    private static async Task<IResult> ReadyAsync(SchemaState schema, ClickHouseClient clickHouse, KafkaProbe kafka, CancellationToken cancellationToken)
+    {
+        var problems = new List<string>();
+        if (!schema.Ready) problems.Add("schema: migrations not applied yet");
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(2));
+            if (!await clickHouse.PingAsync(null, timeout.Token)) problems.Add("clickhouse: ping failed");
+        }
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
+        {
+            problems.Add($"clickhouse: {e.Message}");
+        }
+
+        if (kafka.Check() is { } kafkaProblem) problems.Add($"kafka: {kafkaProblem}");
+        return problems.Count == 0
+            ? Results.Text("ready\n")
+            : Results.Text(string.Join('\n', problems) + "\n", statusCode: StatusCodes.Status503ServiceUnavailable);
+    }
+
+    /// <summary>Asks the brokers for metadata (supported by every Kafka, including the sandbox's mock).</summary>
+    internal sealed class KafkaProbe(IOptions<KafkaOptions> options) : IDisposable
+    {
+        private readonly Lazy<IAdminClient> _admin = new(() =>
+        {
+            var config = new AdminClientConfig();
+            options.Value.ApplyTo(config);
+            return new AdminClientBuilder(config).Build();
+        });
+
+        public string? Check()
+        {
+            try
+            {
+                var metadata = _admin.Value.GetMetadata(TimeSpan.FromSeconds(2));
+                return metadata.Brokers.Count > 0 ? null : "no broker answered";
+            }
+            catch (KafkaException e)
+            {
+                return e.Error.Reason;
+            }
+        }
+
+        public void Dispose()
+        {
+            if (_admin.IsValueCreated) _admin.Value.Dispose();
+        }
+    }
+}
