@@ -43,6 +43,23 @@ public sealed record BenchContext
 
     /// <summary>Where the method may write progress lines.</summary>
     public required TextWriter Log { get; init; }
+
+    /// <summary>Elapsed-time stamp (<see cref="System.Diagnostics.Stopwatch.GetTimestamp"/>) of the first <see cref="ReportAssigned"/>; 0 if none.</summary>
+    public long AssignedAtTimestamp => Interlocked.Read(ref _assigned.Timestamp);
+
+    private readonly AssignedMark _assigned = new();
+
+    /// <summary>
+    /// Optional: call when the consumer has received its partition assignment. The throughput then counts from that moment
+    /// (as for (c), whose assignment the bench reads from <c>system.kafka_consumers</c>); without it the bench counts from
+    /// the first visible rows and says so.
+    /// </summary>
+    public void ReportAssigned() => Interlocked.CompareExchange(ref _assigned.Timestamp, System.Diagnostics.Stopwatch.GetTimestamp(), 0);
+
+    private sealed class AssignedMark
+    {
+        public long Timestamp;
+    }
 }
 
 /// <summary>

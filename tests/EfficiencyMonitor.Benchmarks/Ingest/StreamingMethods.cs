@@ -14,6 +14,15 @@ public interface IStreamingMethod
     /// <summary>What the method reports about itself when it stalls (errors, assignments), for the message.</summary>
     Task<string> DiagnoseAsync(BenchContext context, ClickHouseSql sql, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Waits until the method consumes every partition in a stable group (used before paced production, so a late
+    /// rebalance is not measured as freshness); returns a line describing what was waited for.
+    /// </summary>
+    Task<string> WaitReadyAsync(BenchContext context, ClickHouseSql sql, CancellationToken cancellationToken);
+
+    /// <summary>Whether the consumer has its partitions (polled while waiting for rows; the throughput counts from then).</summary>
+    Task<bool> IsAssignedAsync(BenchContext context, ClickHouseSql sql, CancellationToken cancellationToken);
+
     /// <summary>Set when the method has failed on its own (the bench stops waiting).</summary>
     Exception? Failure { get; }
 }
@@ -114,7 +123,7 @@ public sealed class KafkaEngineMethod(IngestOptions options) : IStreamingMethod
         {
             var text = await sql.QueryAsync($"""
                 SELECT consumer_id, length(assignments.partition_id) AS assigned, num_messages_read, num_commits,
-                       arrayStringConcat(exceptions.text, ' | ') AS errors
+                       arrayStringConcat(arrayMap(e -> splitByChar('\\n', e)[1], arraySlice(exceptions.text, -3)), ' | ') AS errors
                 FROM system.kafka_consumers WHERE database = '{context.ClickHouse.Database}'
                 """, cancellationToken);
             return text.Length == 0 ? "system.kafka_consumers has no consumer for the table" : "system.kafka_consumers: " + text.Trim().Replace("\n", "; ", StringComparison.Ordinal);
@@ -123,6 +132,49 @@ public sealed class KafkaEngineMethod(IngestOptions options) : IStreamingMethod
         {
             return ex.Message;
         }
+    }
+
+    public async Task<string> WaitReadyAsync(BenchContext context, ClickHouseSql sql, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(sql);
+        // With several consumers the group can form in two steps (one member first, the second joining later), and a
+        // classic-protocol rebalance on the mock waits out the session timeout (~45 s, LOCAL_STACK.md): wait for every
+        // partition to be assigned and the assignment to hold for 3 s.
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var stableSince = TimeSpan.MinValue;
+        while (watch.Elapsed < TimeSpan.FromSeconds(120))
+        {
+            var n = await sql.NumbersAsync(
+                $"SELECT sum(length(assignments.partition_id)), count() FROM system.kafka_consumers WHERE database = '{context.ClickHouse.Database}'",
+                cancellationToken);
+            if (n.Length > 0 && (long)n[0] == context.Partitions)
+            {
+                if (stableSince == TimeSpan.MinValue) stableSince = watch.Elapsed;
+                if (watch.Elapsed - stableSince >= TimeSpan.FromSeconds(3))
+                {
+                    return string.Create(CultureInfo.InvariantCulture, $"all {context.Partitions} partitions assigned to {n[1]} consumers after {watch.Elapsed.TotalSeconds:N1} s");
+                }
+            }
+            else
+            {
+                stableSince = TimeSpan.MinValue;
+            }
+
+            await Task.Delay(200, cancellationToken);
+        }
+
+        return "partitions not all assigned after 120 s; " + await DiagnoseAsync(context, sql, cancellationToken);
+    }
+
+    public async Task<bool> IsAssignedAsync(BenchContext context, ClickHouseSql sql, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(sql);
+        var n = await sql.NumbersAsync(
+            $"SELECT sum(length(assignments.partition_id)) FROM system.kafka_consumers WHERE database = '{context.ClickHouse.Database}'",
+            cancellationToken);
+        return n.Length > 0 && n[0] > 0;
     }
 
     private sealed class Handle(ClickHouseSql sql, string db) : IAsyncDisposable
@@ -154,6 +206,12 @@ public sealed class PipelineMethod(Func<BenchContext, CancellationToken, Task> p
 
     public Task<string> DiagnoseAsync(BenchContext context, ClickHouseSql sql, CancellationToken cancellationToken) =>
         Task.FromResult(_running is null ? "not started" : $"pipeline task {_running.Status}");
+
+    public Task<string> WaitReadyAsync(BenchContext context, ClickHouseSql sql, CancellationToken cancellationToken) =>
+        Task.FromResult("warm-up rows visible");
+
+    public Task<bool> IsAssignedAsync(BenchContext context, ClickHouseSql sql, CancellationToken cancellationToken) =>
+        Task.FromResult(context?.AssignedAtTimestamp > 0);
 
     private sealed class Handle(Task running, CancellationTokenSource stop) : IAsyncDisposable
     {
