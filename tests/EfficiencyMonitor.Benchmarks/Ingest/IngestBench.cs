@@ -116,6 +116,8 @@ public sealed class IngestBench(IngestOptions options, Func<BenchContext, Cancel
         var dataDirectory = Path.Combine(Path.GetTempPath(), $"em-ingest-bench-{Guid.NewGuid():N}");
         var results = new List<MethodResult>();
         var startWatch = Stopwatch.StartNew();
+        var previousDirectory = Environment.CurrentDirectory;
+        var configDirectory = WriteEngineConfig(dataDirectory + "-cwd");
         _host = await SandboxHost.StartAsync(new SandboxOptions
         {
             ClickHouseHttp = new IPEndPoint(IPAddress.Loopback, 0),
@@ -123,6 +125,7 @@ public sealed class IngestBench(IngestOptions options, Func<BenchContext, Cancel
             DataDirectory = dataDirectory,
             Topics = new Dictionary<string, int>(),
         }, log, cancellationToken);
+        Environment.CurrentDirectory = previousDirectory;
         try
         {
             _sql = new ClickHouseSql(_host.ClickHouseUrl);
@@ -166,6 +169,7 @@ public sealed class IngestBench(IngestOptions options, Func<BenchContext, Cancel
             try
             {
                 Directory.Delete(dataDirectory, recursive: true);
+                Directory.Delete(configDirectory, recursive: true);
             }
             catch (IOException)
             {
@@ -587,6 +591,27 @@ public sealed class IngestBench(IngestOptions options, Func<BenchContext, Cancel
         {
             Log($"(could not drop {database}: {ex.Message})");
         }
+    }
+
+    /// <summary>
+    /// The sandbox connects chDB with <c>--path</c> only, and the embedded clickhouse-local then reads <c>config.xml</c> from
+    /// the working directory: that is the one way to give the Kafka engine's consumers short session timeouts
+    /// (LOCAL_STACK.md). Without them a group that forms in two steps (the second of kafka_num_consumers=2 joining after
+    /// the first) stalls ~45 s in the mock's rebalance. The working directory is set only while the engine starts.
+    /// </summary>
+    private static string WriteEngineConfig(string directory)
+    {
+        Directory.CreateDirectory(directory);
+        File.WriteAllText(Path.Combine(directory, "config.xml"), """
+            <clickhouse>
+                <kafka>
+                    <session_timeout_ms>6000</session_timeout_ms>
+                    <heartbeat_interval_ms>1000</heartbeat_interval_ms>
+                </kafka>
+            </clickhouse>
+            """);
+        Environment.CurrentDirectory = directory;
+        return directory;
     }
 
     private static int AverageRecordBytes()

@@ -14,7 +14,7 @@ public sealed record IngestOptions
           --methods         which of a (bare consume), b (direct insert), c (Kafka engine), d (our pipeline) (default abcd)
           --batch-rows      rows per insert for (b) (default 100000)
           --fresh-seconds   length of the paced half-rate freshness run per streaming method; 0 skips it (default 10)
-          --kafka-consumers kafka_num_consumers of (c) (default 2 = cores; thread_per_consumer=1 when > 1)
+          --kafka-consumers kafka_num_consumers of (c) (default 1: with 2 the group forms in two steps and the first block is stored twice)
           --kafka-flush-ms  kafka_flush_interval_ms of (c) (default 1000; the engine default 7500 dominates latency)
           --kafka-block-rows kafka_max_block_size and kafka_poll_max_batch_size of (c) (default 65536)
         """;
@@ -31,7 +31,7 @@ public sealed record IngestOptions
 
     public double FreshSeconds { get; init; } = 10;
 
-    public int KafkaConsumers { get; init; } = 2;
+    public int KafkaConsumers { get; init; } = 1;
 
     public int KafkaFlushMs { get; init; } = 1000;
 

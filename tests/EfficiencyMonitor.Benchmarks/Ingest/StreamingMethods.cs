@@ -123,7 +123,7 @@ public sealed class KafkaEngineMethod(IngestOptions options) : IStreamingMethod
         {
             var text = await sql.QueryAsync($"""
                 SELECT consumer_id, length(assignments.partition_id) AS assigned, num_messages_read, num_commits,
-                       arrayStringConcat(arrayMap(e -> splitByChar('\\n', e)[1], arraySlice(exceptions.text, -3)), ' | ') AS errors
+                       arrayStringConcat(arrayMap(e -> splitByChar('\n', e)[1], arraySlice(exceptions.text, -3)), ' | ') AS errors
                 FROM system.kafka_consumers WHERE database = '{context.ClickHouse.Database}'
                 """, cancellationToken);
             return text.Length == 0 ? "system.kafka_consumers has no consumer for the table" : "system.kafka_consumers: " + text.Trim().Replace("\n", "; ", StringComparison.Ordinal);
