@@ -78,6 +78,9 @@ public sealed partial class TopicIngestor<TRow> : IDisposable where TRow : struc
         }
     }
 
+    /// <summary>Called (on the consume thread) after each partition assignment, once the watermarks are read.</summary>
+    public Action<IReadOnlyList<TopicPartition>>? PartitionsAssigned { get; set; }
+
     /// <summary>Runs the consume loop on the calling thread until <paramref name="stoppingToken"/> fires, then flushes and commits.</summary>
     public void Run(CancellationToken stoppingToken)
     {
@@ -339,6 +342,7 @@ public sealed partial class TopicIngestor<TRow> : IDisposable where TRow : struc
                 }
 
                 LogAssigned(_logger, _topic.Topic, partitions.Count, _watermarks.Count);
+                PartitionsAssigned?.Invoke(partitions);
                 return;
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested && e is not OutOfMemoryException)

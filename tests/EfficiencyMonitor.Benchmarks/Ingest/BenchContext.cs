@@ -75,5 +75,5 @@ public static class PipelineUnderTest
     /// <example>
     /// <code>public static Func&lt;BenchContext, CancellationToken, Task&gt;? Run { get; } = IngestionPipelineBench.RunAsync;</code>
     /// </example>
-    public static Func<BenchContext, CancellationToken, Task>? Run { get; }
+    public static Func<BenchContext, CancellationToken, Task>? Run { get; } = IngestionPipelineBench.RunAsync;
 }
