@@ -40,6 +40,7 @@ public sealed class DeadLetterPublisher : IDisposable
     private readonly string _topic;
     private readonly ConcurrentQueue<Message<byte[], byte[]>> _failed = new();
     private readonly Action<DeliveryReport<byte[], byte[]>> _onDelivery;
+    private long _outstanding;
 
     /// <summary>Creates the producer (idempotent, acks=all: a dead letter is as durable as the data it explains).</summary>
     public DeadLetterPublisher(KafkaOptions options)
@@ -58,6 +59,7 @@ public sealed class DeadLetterPublisher : IDisposable
         _onDelivery = report =>
         {
             if (report.Error.IsError) _failed.Enqueue(report.Message);
+            Interlocked.Decrement(ref _outstanding);
         };
     }
 
@@ -91,6 +93,8 @@ public sealed class DeadLetterPublisher : IDisposable
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            // The common case, no record rejected since the last batch: nothing to wait for.
+            if (Interlocked.Read(ref _outstanding) == 0 && _failed.IsEmpty) return;
             // Flush blocks; a bounded wait keeps shutdown responsive.
             var pending = await Task.Run(() => _producer.Flush(TimeSpan.FromSeconds(1)), cancellationToken);
             if (pending > 0) continue;
@@ -106,11 +110,13 @@ public sealed class DeadLetterPublisher : IDisposable
         {
             try
             {
+                Interlocked.Increment(ref _outstanding);
                 _producer.Produce(_topic, message, _onDelivery);
                 return;
             }
             catch (ProduceException<byte[], byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
             {
+                Interlocked.Decrement(ref _outstanding);
                 // Backpressure: let librdkafka drain its queue.
                 _producer.Poll(TimeSpan.FromMilliseconds(50));
             }

@@ -12,10 +12,10 @@ public sealed class IngestionOptions
     public bool Enabled { get; set; } = true;
 
     /// <summary>A batch is inserted when it holds this many rows.</summary>
-    public int BatchMaxRows { get; set; } = 50_000;
+    public int BatchMaxRows { get; set; } = 100_000;
 
     /// <summary>… or this many bytes of source records.</summary>
-    public int BatchMaxBytes { get; set; } = 16 * 1024 * 1024;
+    public int BatchMaxBytes { get; set; } = 64 * 1024 * 1024;
 
     /// <summary>… or when its first record has waited this long (bounds event-to-queryable freshness).</summary>
     public TimeSpan BatchMaxDelay { get; set; } = TimeSpan.FromSeconds(1);

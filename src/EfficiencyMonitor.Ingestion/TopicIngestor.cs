@@ -27,6 +27,7 @@ namespace EfficiencyMonitor.Ingestion;
 public sealed partial class TopicIngestor<TRow> : IDisposable where TRow : struct
 {
     private const int BatchPoolSize = 3;
+    private static readonly TimeSpan PauseAfter = TimeSpan.FromSeconds(2);
 
     private readonly ITelemetryTopic<TRow> _topic;
     private readonly TelemetryStore _store;
@@ -49,6 +50,7 @@ public sealed partial class TopicIngestor<TRow> : IDisposable where TRow : struc
     private int _inFlight;
     private bool _paused;
     private long _lastLagUpdate;
+    private long _waitingSince;
 
     /// <summary>Creates the ingestor; <see cref="Run"/> does the work.</summary>
     public TopicIngestor(
@@ -221,6 +223,7 @@ public sealed partial class TopicIngestor<TRow> : IDisposable where TRow : struc
         if (_free.Reader.TryRead(out var batch))
         {
             _open = batch;
+            _waitingSince = 0;
             if (_paused && _assignment.Count > 0)
             {
                 consumer.Resume(_assignment);
@@ -229,6 +232,17 @@ public sealed partial class TopicIngestor<TRow> : IDisposable where TRow : struc
             }
 
             return true;
+        }
+
+        // Inserts are behind. For a short while just wait for one to finish: pausing would drop librdkafka's prefetched
+        // records (bounded by queued.max.messages.kbytes) and cost a refetch. Pause only when the wait gets long
+        // (ClickHouse slow or down), so the group protocol keeps being served from Consume.
+        if (_waitingSince == 0) _waitingSince = _time.GetTimestamp();
+        if (!_paused && _time.GetElapsedTime(_waitingSince) < PauseAfter)
+        {
+            _storedSignal.Wait(TimeSpan.FromMilliseconds(20));
+            ApplyStored(consumer);
+            return false;
         }
 
         if (!_paused && _assignment.Count > 0)

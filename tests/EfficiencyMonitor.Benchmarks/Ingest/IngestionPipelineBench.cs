@@ -30,7 +30,7 @@ public static class IngestionPipelineBench
                 SessionTimeoutMs = 3_000,
                 HeartbeatIntervalMs = 500,
             };
-            var options = new IngestionOptions();
+            var options = new IngestionOptions(); // the service defaults
             using var client = new ClickHouseClient(context.ClickHouse.ToConnectionString());
             var store = new TelemetryStore(client, context.ClickHouse);
             using var deadLetters = new DeadLetterPublisher(kafka);
