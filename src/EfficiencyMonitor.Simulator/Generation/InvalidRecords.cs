@@ -34,7 +34,7 @@ internal static class InvalidRecords
                 // Whitespace is legal JSON, so only the size limit (64 KiB by default) can reject it.
                 return (Encoding.UTF8.GetBytes(text[..^1] + new string(' ', 70_000) + "}"), reason);
             case RejectReason.NestingTooDeep:
-                node["cached_input_tokens"] = JsonNode.Parse("""{"hbm":[[[[[0]]]]]}""");
+                node["tenant"] = JsonNode.Parse("""[[[[[[[["nested"]]]]]]]]""");
                 break;
             case RejectReason.UnknownSchemaVersion:
                 node["schema_version"] = 2;

@@ -104,6 +104,11 @@ public sealed class TraceGeneratorTests(ITestOutputHelper output)
         var busy = samples.Where(s => (double)s["utilization"]! > 0.5).Average(s => (double)s["power_watts"]!);
         var idle = samples.Where(s => (double)s["utilization"]! < 0.2).Select(s => (double)s["power_watts"]!).DefaultIfEmpty(0).Average();
         output.WriteLine($"mean power: busy {busy:0} W, lightly loaded {idle:0} W; utilization mean {samples.Average(s => (double)s["utilization"]!):0.00}");
+        foreach (var pool in samples.GroupBy(s => (string)s["pool"]!))
+        {
+            output.WriteLine($"{pool.Key}: mean utilization {pool.Average(s => (double)s["utilization"]!):0.00}, mean power {pool.Average(s => (double)s["power_watts"]!):0} W");
+        }
+
         Assert.True(busy > idle);
     }
 
