@@ -22,6 +22,8 @@ public static class CommandLine
         root.Subcommands.Add(SandboxCommand.Create());
         root.Subcommands.Add(MigrateCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
+        root.Subcommands.Add(SimulateCommand.Create());
+        root.Subcommands.Add(ReplayCommand.Create());
         return root;
     }
 

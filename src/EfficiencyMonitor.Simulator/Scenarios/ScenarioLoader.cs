@@ -179,7 +179,7 @@ public static class ScenarioLoader
             {
                 var w = s.Workloads[i];
                 var node = workloadNodes?.Children.ElementAtOrDefault(i) ?? root;
-                if (!deploymentNames.Contains(w.Deployment))
+                if (w.Deployment.Length > 0 && !deploymentNames.Contains(w.Deployment))
                 {
                     Add(node, $"workloads[{i}].deployment", $"deployment '{w.Deployment}' is not defined", $"use one of: {string.Join(", ", deploymentNames)}");
                 }
@@ -764,7 +764,7 @@ public static class ScenarioLoader
         }
 
         private void Add(YamlNode node, string path, string problem, string fix) =>
-            Problems.Add($"{file}:{node.Start.Line}:{node.Start.Column}: {path}: {problem}; fix: {fix}");
+            Problems.Add($"{file}:{node.Start.Line}:{node.Start.Column}: {(path.StartsWith("(root).", StringComparison.Ordinal) ? path[7..] : path)}: {problem}; fix: {fix}");
 
         private static string Fmt(double v) => double.IsPositiveInfinity(v) ? "infinity" : v.ToString("G", CultureInfo.InvariantCulture);
     }
