@@ -239,21 +239,23 @@ public static class ScenarioLoader
             return new GpuTypeSpec { Name = Name(m, "name", path, true) ?? "", IdleWatts = idle, MaxWatts = max, MemoryGb = Number(m, "memory_gb", path, null, 1, 10_000) };
         }
 
-        private ModelSpec ReadModel(YamlMappingNode m, string path) =>
-            Known(m, path, "name", "kv_bytes_per_token", "kv_compression_ratio", "max_context_tokens") is var _ ? new ModelSpec
+        private ModelSpec ReadModel(YamlMappingNode m, string path)
+        {
+            Known(m, path, "name", "kv_bytes_per_token", "kv_compression_ratio", "max_context_tokens");
+            return new ModelSpec
             {
                 Name = Name(m, "name", path, true) ?? "",
                 KvBytesPerToken = Number(m, "kv_bytes_per_token", path, null, 1, 100_000_000),
                 KvCompressionRatio = Number(m, "kv_compression_ratio", path, 1, 1, 1000),
                 MaxContextTokens = (int)Number(m, "max_context_tokens", path, 131_072, 1024, 100_000_000, integer: true),
-            } : null!;
+            };
+        }
 
-        private TenantSpec ReadTenant(YamlMappingNode m, string path) =>
-            Known(m, path, "name", "weight") is var _ ? new TenantSpec
-            {
-                Name = Name(m, "name", path, true) ?? "",
-                Weight = Number(m, "weight", path, 1, 0, 1e9),
-            } : null!;
+        private TenantSpec ReadTenant(YamlMappingNode m, string path)
+        {
+            Known(m, path, "name", "weight");
+            return new TenantSpec { Name = Name(m, "name", path, true) ?? "", Weight = Number(m, "weight", path, 1, 0, 1e9) };
+        }
 
         private DeploymentSpec ReadDeployment(YamlMappingNode m, string path)
         {
@@ -408,7 +410,7 @@ public static class ScenarioLoader
                 Known(dm, path + ".documents", "corpus", "per_request", "tokens", "zipf_exponent");
                 docs = new DocumentsSpec
                 {
-                    Corpus = (int)Number(dm, "corpus", path + ".documents", null, 1, 100_000_000, integer: true),
+                    Corpus = (int)Number(dm, "corpus", path + ".documents", null, 1, 1_000_000, integer: true),
                     PerRequest = Dist(dm, "per_request", path + ".documents", null, 0, 1000),
                     Tokens = Dist(dm, "tokens", path + ".documents", null, 1, 10_000_000),
                     ZipfExponent = Number(dm, "zipf_exponent", path + ".documents", 1.1, 0, 5),
@@ -679,7 +681,7 @@ public static class ScenarioLoader
         private static string? Text(YamlMappingNode m, string key) =>
             Get(m, key) is YamlScalarNode { Value: { Length: > 0 } v } && v != "~" && v != "null" ? v : null;
 
-        private object? Known(YamlMappingNode m, string path, params string[] allowed)
+        private void Known(YamlMappingNode m, string path, params string[] allowed)
         {
             foreach (var key in m.Children.Keys)
             {
@@ -689,8 +691,6 @@ public static class ScenarioLoader
                     Add(key, $"{path}.{name}", "unknown key", $"remove it or use one of: {string.Join(", ", allowed)}");
                 }
             }
-
-            return null;
         }
 
         private string? Name(YamlMappingNode m, string key, string path, bool required)
