@@ -367,7 +367,8 @@ public sealed class TraceGenerator
             }
         }
 
-        var outputTokens = visibleOutput + reasoning;
+        var plannedOut = visibleOutput + reasoning;
+        var outputTokens = plannedOut;
         switch (status)
         {
             case "error":
@@ -474,7 +475,6 @@ public sealed class TraceGenerator
         var totalMs = ttftMs + decodeMs;
 
         // Offered work, from the plan's tokens (a failed request still held its slot).
-        var plannedOut = visibleOutput + reasoning;
         var nominalPrefill = uncached / (double)phys.PrefillTokensPerSecond + loadSeconds;
         var nominalDecode = plannedOut * phys.DecodeMsPerToken / 1000.0 / phys.MaxBatch;
         if (dep.Decode == dep.Prefill)
