@@ -23,6 +23,8 @@ public static class CommandLine
         root.Subcommands.Add(MigrateCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(RunCommand.Create());
+        root.Subcommands.Add(SimulateCommand.Create());
+        root.Subcommands.Add(ReplayCommand.Create());
         return root;
     }
 

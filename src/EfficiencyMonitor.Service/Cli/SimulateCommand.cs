@@ -1,0 +1,219 @@
+using System.CommandLine;
+using System.Globalization;
+using Confluent.Kafka;
+using EfficiencyMonitor.Ingestion;
+using EfficiencyMonitor.Service.Configuration;
+using EfficiencyMonitor.Simulator.Generation;
+using EfficiencyMonitor.Simulator.Output;
+using EfficiencyMonitor.Simulator.Scenarios;
+using Microsoft.Extensions.Options;
+
+namespace EfficiencyMonitor.Service.Cli;
+
+/// <summary>
+/// <c>efficiency-monitor simulate</c>: production-like telemetry from a scenario, paced to Kafka in real time (event time =
+/// wall time from <c>--start</c>), or written as fast as possible to a JSONL file.
+/// </summary>
+internal static class SimulateCommand
+{
+    internal static readonly Option<string> Kafka = new("--kafka")
+    {
+        Description = "Kafka bootstrap servers (default: Kafka:BootstrapServers from configuration, or EM_KAFKA_BOOTSTRAP).",
+    };
+
+    internal static readonly Option<string?> RequestsTopic = new("--requests-topic")
+    {
+        Description = "Topic of request records (default: Kafka:RequestsTopic, inference-requests).",
+    };
+
+    internal static readonly Option<string?> PowerTopic = new("--power-topic")
+    {
+        Description = "Topic of GPU power samples (default: Kafka:PowerTopic, gpu-power).",
+    };
+
+    private static readonly Option<FileInfo> Scenario = new("--scenario")
+    {
+        Description = "Scenario file (YAML).",
+        DefaultValueFactory = _ => new FileInfo(Path.Combine("deploy", "scenarios", "default.yaml")),
+    };
+
+    private static readonly Option<double> Rate = new("--rate")
+    {
+        Description = "Mean request records per second (event time; the scenario's diurnal shape modulates it). Power samples come on top.",
+        DefaultValueFactory = _ => 100,
+    };
+
+    private static readonly Option<long?> Count = new("--count")
+    {
+        Description = "Stop after this many request records.",
+    };
+
+    private static readonly Option<ulong> Seed = new("--seed")
+    {
+        Description = "Seed: the same seed, scenario, rate and start give byte-identical records.",
+        DefaultValueFactory = _ => 1,
+    };
+
+    private static readonly Option<FileInfo?> Out = new("--out")
+    {
+        Description = "Write JSONL (one record per line, both topics) to this file instead of producing to Kafka; needs --count or --duration.",
+    };
+
+    private static readonly Option<double> InvalidRate = new("--invalid-rate")
+    {
+        Description = "Share (0-1) of request records made deliberately invalid, cycling through the contract's reason codes (dead-letter tests).",
+        DefaultValueFactory = _ => 0,
+    };
+
+    private static readonly Option<DateTimeOffset?> StartAt = new("--start")
+    {
+        Description = "Event time of the first instant, RFC 3339 (default: now). Records are paced relative to it.",
+    };
+
+    private static readonly Option<FileInfo?> Annotations = new("--annotations")
+    {
+        Description = "Also write the scenario's incident schedule (incl. price changes) as JSONL annotations to this file.",
+    };
+
+    private static readonly Option<bool> NoPower = new("--no-power")
+    {
+        Description = "Do not emit gpu-power samples.",
+    };
+
+    public static Command Create()
+    {
+        var command = new Command("simulate", "Generate production-like telemetry from a scenario: to Kafka, paced in real time, or to a JSONL file.")
+        {
+            Scenario, Rate, Count, DemoCommand.Duration, Seed, Kafka, Out, InvalidRate, StartAt, RequestsTopic, PowerTopic, Annotations, NoPower,
+        };
+        command.SetAction((parse, cancellationToken) => CommandLine.GuardAsync(async () =>
+        {
+            Scenario scenario;
+            try
+            {
+                scenario = ScenarioLoader.LoadFile(parse.GetValue(Scenario)!.FullName);
+            }
+            catch (ScenarioException e)
+            {
+                await Console.Error.WriteLineAsync($"error: invalid scenario:\n  - {string.Join("\n  - ", e.Problems)}");
+                return CommandLine.BadConfiguration;
+            }
+
+            var outFile = parse.GetValue(Out);
+            var count = parse.GetValue(Count);
+            var duration = parse.GetValue(DemoCommand.Duration);
+            var problems = new List<string>();
+            if (outFile is not null && parse.GetResult(Kafka) is not null)
+            {
+                problems.Add("--out and --kafka exclude each other: write a file or produce to Kafka");
+            }
+
+            if (outFile is not null && count is null && duration is null)
+            {
+                problems.Add("--out needs --count or --duration (a file cannot grow forever)");
+            }
+
+            var options = new GeneratorOptions
+            {
+                Rate = parse.GetValue(Rate),
+                Seed = parse.GetValue(Seed),
+                Start = parse.GetValue(StartAt) ?? TimeProvider.System.GetUtcNow(),
+                Count = count,
+                Duration = duration,
+                InvalidRate = parse.GetValue(InvalidRate),
+                PowerSamples = !parse.GetValue(NoPower),
+            };
+            problems.AddRange(options.Validate());
+            if (problems.Count > 0)
+            {
+                await Console.Error.WriteLineAsync($"error: invalid arguments:\n  - {string.Join("\n  - ", problems)}");
+                return CommandLine.BadConfiguration;
+            }
+
+            if (parse.GetValue(Annotations) is { } annotations)
+            {
+                await using var stream = annotations.Create();
+                ScenarioAnnotations.Write(stream, scenario, options.Start);
+            }
+
+            var generator = new TraceGenerator(scenario, options);
+            await Console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                $"scenario {scenario.Name}: {scenario.Workloads.Count} workloads, {scenario.Deployments.Count} deployments, {scenario.Incidents.Count} incidents; rate {options.Rate}/s, seed {options.Seed}, start {options.Start.UtcDateTime:O}"));
+            if (outFile is not null)
+            {
+                var started = TimeProvider.System.GetTimestamp();
+                long written;
+                await using (var stream = new BufferedStream(outFile.Create(), 1 << 20))
+                {
+                    written = JsonlTrace.Write(stream, generator.Generate(), cancellationToken);
+                }
+
+                var elapsed = TimeProvider.System.GetElapsedTime(started);
+                await Console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                    $"wrote {written:N0} records ({generator.RequestCount:N0} requests) to {outFile.FullName} in {elapsed.TotalSeconds:0.0}s ({written / Math.Max(elapsed.TotalSeconds, 0.001):N0}/s)"));
+                return 0;
+            }
+
+            return await PumpAsync(parse, generator.Generate(), new PumpOptions(), cancellationToken);
+        }));
+        return command;
+    }
+
+    /// <summary>Produces records to Kafka with a live progress display; shared with <c>replay</c>.</summary>
+    internal static async Task<int> PumpAsync(ParseResult parse, IEnumerable<SimulatedRecord> records, PumpOptions pumpOptions, CancellationToken cancellationToken)
+    {
+        var overrides = new Dictionary<string, string?>();
+        if (parse.GetValue(Kafka) is { Length: > 0 } bootstrap)
+        {
+            overrides["Kafka:BootstrapServers"] = bootstrap;
+        }
+
+        var configuration = ServiceConfiguration.Build(overrides);
+        var kafka = configuration.GetSection(KafkaOptions.SectionName).Get<KafkaOptions>() ?? new KafkaOptions();
+        var validation = new KafkaOptionsValidator().Validate(null, kafka);
+        if (validation.Failed)
+        {
+            throw new OptionsValidationException(KafkaOptions.SectionName, typeof(KafkaOptions), validation.Failures);
+        }
+
+        var config = KafkaPump.DefaultConfig(kafka.BootstrapServers);
+        kafka.ApplyTo(config);
+        pumpOptions = pumpOptions with
+        {
+            RequestsTopic = parse.GetValue(RequestsTopic) ?? kafka.RequestsTopic,
+            PowerTopic = parse.GetValue(PowerTopic) ?? kafka.PowerTopic,
+        };
+        await Console.Out.WriteLineAsync($"kafka {kafka.BootstrapServers}: topics {pumpOptions.RequestsTopic}, {pumpOptions.PowerTopic}; Ctrl-C stops cleanly");
+        using var producer = new ProducerBuilder<string, byte[]>(config).Build();
+        var terminal = !Console.IsOutputRedirected;
+        var lastPlain = TimeSpan.Zero;
+        void Show(PumpProgress p)
+        {
+            if (terminal)
+            {
+                Console.Out.Write("\r" + p.Format());
+            }
+            else if (p.Elapsed - lastPlain >= TimeSpan.FromSeconds(5))
+            {
+                lastPlain = p.Elapsed;
+                Console.Out.WriteLine(p.Format());
+            }
+        }
+
+        var result = await new KafkaPump(producer, pumpOptions, TimeProvider.System).RunAsync(records, Show, cancellationToken);
+        if (terminal)
+        {
+            await Console.Out.WriteLineAsync();
+        }
+
+        await Console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+            $"{(result.Cancelled ? "stopped" : "done")}: {result.Produced:N0} sent, {result.Delivered:N0} delivered, {result.Failed:N0} failed in {result.Elapsed.TotalSeconds:0.0}s ({result.Produced / Math.Max(result.Elapsed.TotalSeconds, 0.001):N0}/s)"));
+        if (result.Delivered < result.Produced)
+        {
+            await Console.Error.WriteLineAsync($"warning: {result.Produced - result.Delivered:N0} records were not acknowledged (is Kafka reachable at {kafka.BootstrapServers}?)");
+            return CommandLine.Failed;
+        }
+
+        return 0;
+    }
+}
