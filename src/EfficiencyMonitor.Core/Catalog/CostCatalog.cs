@@ -22,22 +22,22 @@ public sealed record CostCatalog
     public required string Version { get; init; }
 
     /// <summary>What changed in this version.</summary>
-    public string Description { get; init; } = "";
+    public string Description { get; set; } = "";
 
     /// <summary>GPU types.</summary>
-    public IReadOnlyList<HardwareEntry> Hardware { get; init; } = [];
+    public IReadOnlyList<HardwareEntry> Hardware { get; set; } = [];
 
     /// <summary>Model shapes.</summary>
-    public IReadOnlyList<ModelEntry> Models { get; init; } = [];
+    public IReadOnlyList<ModelEntry> Models { get; set; } = [];
 
     /// <summary>Facilities (PUE, power and space prices).</summary>
-    public IReadOnlyList<FacilityEntry> Facilities { get; init; } = [];
+    public IReadOnlyList<FacilityEntry> Facilities { get; set; } = [];
 
     /// <summary>Deployments: which model, which facility, storage tiers, network.</summary>
-    public IReadOnlyList<DeploymentEntry> Deployments { get; init; } = [];
+    public IReadOnlyList<DeploymentEntry> Deployments { get; set; } = [];
 
     /// <summary>What counts as a successful output.</summary>
-    public IReadOnlyList<SuccessPolicyEntry> SuccessPolicies { get; init; } = [];
+    public IReadOnlyList<SuccessPolicyEntry> SuccessPolicies { get; set; } = [];
 
     /// <summary>The entry of <paramref name="entries"/> effective at <paramref name="at"/>, or null.</summary>
     public static T? EffectiveAt<T>(IEnumerable<T> entries, DateTimeOffset at)
@@ -107,7 +107,7 @@ public sealed record HardwareEntry : IEffectiveDated
     public required string Source { get; init; }
 
     /// <summary>Peak dense TFLOP/s per precision (e.g. <c>bf16</c>, <c>fp8</c>), without sparsity.</summary>
-    public IReadOnlyDictionary<string, double> PeakDenseTflops { get; init; } = new Dictionary<string, double>();
+    public IReadOnlyDictionary<string, double> PeakDenseTflops { get; set; } = new Dictionary<string, double>();
 
     /// <summary>HBM capacity, GB.</summary>
     public double HbmGb { get; init; }
@@ -172,7 +172,7 @@ public sealed record ModelEntry : IEffectiveDated
     public DateTimeOffset? EffectiveTo { get; init; }
 
     /// <summary>Where the shape comes from (model card / config URL).</summary>
-    public string Source { get; init; } = "";
+    public string Source { get; set; } = "";
 
     /// <summary>Total parameters, billions.</summary>
     public double TotalParamsB { get; init; }
@@ -202,7 +202,7 @@ public sealed record ModelEntry : IEffectiveDated
     public double? KvBytesPerToken { get; init; }
 
     /// <summary>KV compression ratio (≥ 1).</summary>
-    public double KvCompressionRatio { get; init; } = 1;
+    public double KvCompressionRatio { get; set; } = 1;
 
     /// <summary>KV bytes per token: explicit figure, else <c>2·L·H_kv·d_head·bytes_kv / compression</c> (MODEL.md §3).</summary>
     public double EffectiveKvBytesPerToken() =>
@@ -282,7 +282,7 @@ public sealed record DeploymentEntry : IEffectiveDated
     public required string Facility { get; init; }
 
     /// <summary>KV storage tiers below HBM.</summary>
-    public TierSet Tiers { get; init; } = new();
+    public TierSet Tiers { get; set; } = new();
 
     /// <summary>Prefill→decode KV transfer network (null for aggregated serving).</summary>
     public NetworkEntry? Network { get; init; }
@@ -337,16 +337,16 @@ public sealed record SuccessPolicyEntry : IEffectiveDated
     public DateTimeOffset? EffectiveTo { get; init; }
 
     /// <summary>Statuses that count (e.g. <c>ok</c>).</summary>
-    public IReadOnlyList<string> Statuses { get; init; } = ["ok"];
+    public IReadOnlyList<string> Statuses { get; set; } = ["ok"];
 
     /// <summary>A request the user rejected (<c>accepted = false</c>) does not count.</summary>
-    public bool ExcludeRejected { get; init; } = true;
+    public bool ExcludeRejected { get; set; } = true;
 
     /// <summary>Minimum <c>quality_score</c> (0.01 resolution); requests without a score count when null or when <see cref="CountUnscored"/>.</summary>
     public double? MinQualityScore { get; init; }
 
     /// <summary>With a minimum quality, whether requests that carry no score count.</summary>
-    public bool CountUnscored { get; init; } = true;
+    public bool CountUnscored { get; set; } = true;
 
     /// <summary>Whether one outcome bucket counts as success. <paramref name="qualityCentile"/> is ⌊score·100⌋ or -1 without a score.</summary>
     public bool Counts(string status, bool? accepted, int qualityCentile)
