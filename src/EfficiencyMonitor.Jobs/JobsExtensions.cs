@@ -24,6 +24,7 @@ public static class JobsExtensions
         builder.Services.AddSingleton<CatalogStore>();
         builder.Services.AddSingleton<EfficiencyStore>();
         builder.Services.AddSingleton<RealizedEfficiencyRunner>();
+        builder.Services.AddSingleton<EfficiencyQueries>();
 
         var configured = builder.Configuration.GetSection(JobsOptions.SectionName).Get<JobsOptions>() ?? new JobsOptions();
         if (!configured.Enabled) return builder;

@@ -11,8 +11,14 @@ public sealed class JobsOptions
     /// <summary>Run the scheduled jobs in this process.</summary>
     public bool Enabled { get; set; } = true;
 
-    /// <summary>Window lengths in minutes (each divides a day; 5 and 60 by default).</summary>
-    public IList<int> WindowMinutes { get; } = [5, 60];
+    /// <summary>
+    /// Window lengths in minutes, each dividing a day; empty = 5 and 60 (<see cref="EffectiveWindowMinutes"/>). The default
+    /// is not put in the list itself because the configuration binder appends to a list instead of replacing it.
+    /// </summary>
+    public IReadOnlyList<int> WindowMinutes { get; set; } = [];
+
+    /// <summary>The window lengths in use: <see cref="WindowMinutes"/>, or 5 and 60 minutes when none are configured.</summary>
+    public IReadOnlyList<int> EffectiveWindowMinutes => WindowMinutes.Count > 0 ? WindowMinutes : [5, 60];
 
     /// <summary>How often the realized-efficiency job runs.</summary>
     public TimeSpan Interval { get; set; } = TimeSpan.FromMinutes(1);
@@ -47,7 +53,6 @@ public sealed class JobsOptionsValidator : IValidateOptions<JobsOptions>
     {
         ArgumentNullException.ThrowIfNull(options);
         var failures = new List<string>();
-        if (options.WindowMinutes.Count == 0) failures.Add("Jobs:WindowMinutes is empty: list window lengths in minutes, e.g. [5, 60]");
         foreach (var m in options.WindowMinutes.Where(m => m <= 0 || 1440 % m != 0))
             failures.Add($"Jobs:WindowMinutes {m} does not divide a day: use e.g. 5, 15, 60");
         if (options.WindowMinutes.Distinct().Count() != options.WindowMinutes.Count) failures.Add("Jobs:WindowMinutes lists a length twice: list each once");

@@ -33,7 +33,7 @@ public sealed partial class RealizedEfficiencyRunner(
         }
 
         int computed = 0, recomputed = 0, failed = 0;
-        foreach (var minutes in o.WindowMinutes)
+        foreach (var minutes in o.EffectiveWindowMinutes)
         {
             var w = minutes * 60;
             var now = time.GetUtcNow();

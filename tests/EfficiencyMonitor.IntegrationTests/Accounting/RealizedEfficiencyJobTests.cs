@@ -85,10 +85,7 @@ public sealed class RealizedEfficiencyJobTests(ITestOutputHelper output)
 
     private static RealizedEfficiencyRunner Runner(Setup setup, TimeProvider time, int maxWindows = 2000)
     {
-        var jobs = new JobsOptions { MaxWindowsPerRun = maxWindows, MaxCatchUp = TimeSpan.FromDays(1) };
-        jobs.WindowMinutes.Clear();
-        jobs.WindowMinutes.Add(5);
-        jobs.WindowMinutes.Add(60);
+        var jobs = new JobsOptions { MaxWindowsPerRun = maxWindows, MaxCatchUp = TimeSpan.FromDays(1), WindowMinutes = [5, 60] };
         var meters = new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>();
         return new RealizedEfficiencyRunner(
             new EfficiencyStore(setup.Client, setup.Options), new CatalogStore(setup.Client, setup.Options, time), Options.Create(jobs), time,

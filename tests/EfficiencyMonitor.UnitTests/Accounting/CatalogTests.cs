@@ -104,8 +104,7 @@ public sealed class CatalogTests
     [Fact]
     public void Validate_JobsOptions_ListsEveryFailure()
     {
-        var options = new JobsOptions { Interval = TimeSpan.Zero, MaxWindowsPerRun = 0, PowerLookback = TimeSpan.FromSeconds(1) };
-        options.WindowMinutes.Add(7);
+        var options = new JobsOptions { Interval = TimeSpan.Zero, MaxWindowsPerRun = 0, PowerLookback = TimeSpan.FromSeconds(1), WindowMinutes = [5, 60, 7] };
 
         var result = new JobsOptionsValidator().Validate(null, options);
 
