@@ -45,18 +45,37 @@ public static class JobsExtensions
     }
 }
 
-/// <summary>Stores <see cref="JobsOptions.CatalogDirectory"/> as a catalog version at start when it is not stored yet.</summary>
+/// <summary>
+/// Stores <see cref="JobsOptions.CatalogDirectory"/> (or the embedded catalog) as a catalog version at start when its
+/// version is new. Registered after the storage's migration service, so the table exists. A version clash is logged,
+/// not fatal: the job keeps pricing with the versions already stored.
+/// </summary>
 internal sealed partial class CatalogAtStartService(IOptions<JobsOptions> options, CatalogStore store, ILogger<CatalogAtStartService> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        if (options.Value.CatalogDirectory is not { Length: > 0 } directory) return;
-        var catalog = CatalogFiles.LoadDirectory(directory);
-        if (await store.AddAsync(catalog, cancellationToken)) LogStored(logger, catalog.Catalog.Version, directory);
+        var o = options.Value;
+        if (o.CatalogDirectory is not { Length: > 0 } && !o.StoreEmbeddedCatalog) return;
+        try
+        {
+            var catalog = o.CatalogDirectory is { Length: > 0 } directory ? CatalogFiles.LoadDirectory(directory) : CatalogFiles.LoadEmbedded();
+            if (await store.AddAsync(catalog, cancellationToken)) LogStored(logger, catalog.Catalog.Version, catalog.Source);
+        }
+        catch (Core.Catalog.CatalogException e)
+        {
+            LogRefused(logger, e.Message);
+        }
+        catch (HttpRequestException e)
+        {
+            LogRefused(logger, e.Message);
+        }
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    [LoggerMessage(EventId = 5003, Level = LogLevel.Information, Message = "Catalog version {Version} stored from {Directory}")]
-    private static partial void LogStored(ILogger logger, string version, string directory);
+    [LoggerMessage(EventId = 5003, Level = LogLevel.Information, Message = "Catalog version {Version} stored from {Source}")]
+    private static partial void LogStored(ILogger logger, string version, string source);
+
+    [LoggerMessage(EventId = 5004, Level = LogLevel.Error, Message = "Catalog not stored at start: {Problem}")]
+    private static partial void LogRefused(ILogger logger, string problem);
 }

@@ -43,6 +43,9 @@ public sealed class JobsOptions
 
     /// <summary>Catalog directory stored as a new version at start when its version is not stored yet (e.g. <c>deploy/catalog</c>).</summary>
     public string? CatalogDirectory { get; set; }
+
+    /// <summary>Without <see cref="CatalogDirectory"/>, store the catalog embedded in the binary at start (when its version is new).</summary>
+    public bool StoreEmbeddedCatalog { get; set; } = true;
 }
 
 /// <summary>Validates <see cref="JobsOptions"/>, listing every problem with the setting to change.</summary>

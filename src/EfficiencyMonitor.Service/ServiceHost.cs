@@ -1,6 +1,8 @@
 using ClickHouse.Driver;
 using Confluent.Kafka;
 using EfficiencyMonitor.Ingestion;
+using EfficiencyMonitor.Jobs;
+using EfficiencyMonitor.Jobs.Efficiency;
 using EfficiencyMonitor.Service.Configuration;
 using EfficiencyMonitor.Storage;
 using Microsoft.Extensions.Options;
@@ -10,7 +12,8 @@ namespace EfficiencyMonitor.Service;
 
 /// <summary>
 /// The long-running service (<c>efficiency-monitor run</c>): migrations at start, the Kafka → ClickHouse consumers,
-/// <c>/metrics</c> (OpenTelemetry → Prometheus), <c>/healthz</c> (alive) and <c>/readyz</c> (engines reachable, schema applied).
+/// <c>/metrics</c> (OpenTelemetry → Prometheus), <c>/healthz</c> (alive), <c>/readyz</c> (engines reachable, schema applied),
+/// the realized-efficiency jobs (Quartz) and <c>/api/efficiency</c>.
 /// </summary>
 public static class ServiceHost
 {
@@ -27,9 +30,11 @@ public static class ServiceHost
         builder.Services.AddSingleton(TimeProvider.System);
         builder.AddStorage();
         builder.AddIngestion();
+        builder.AddJobs();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(45));
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter(IngestionMetrics.MeterName)
+            .AddMeter(JobsMetrics.MeterName)
             .AddPrometheusExporter());
         builder.Services.AddSingleton<KafkaProbe>();
 
@@ -37,7 +42,18 @@ public static class ServiceHost
         app.MapGet("/healthz", () => Results.Text("ok\n"));
         app.MapGet("/readyz", ReadyAsync);
         app.MapPrometheusScrapingEndpoint("/metrics");
+        app.MapGet("/api/efficiency", EfficiencyAsync);
         return app;
+    }
+
+    /// <summary><c>GET /api/efficiency?deployment=&amp;from=&amp;to=&amp;window=&amp;allocations=</c>: stored realized-efficiency rows as JSON (400 lists every bad parameter).</summary>
+    private static async Task<IResult> EfficiencyAsync(
+        HttpRequest request, EfficiencyQueries queries, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var q = request.Query;
+        var (query, problems) = EfficiencyQuery.Parse(q["deployment"], q["from"], q["to"], q["window"], q["allocations"], time.GetUtcNow());
+        if (query is null) return Results.Json(new ProblemList(problems), EfficiencyJsonContext.Default.ProblemList, statusCode: StatusCodes.Status400BadRequest);
+        return Results.Json(await queries.ReadAsync(query, cancellationToken), EfficiencyJsonContext.Default.EfficiencyResponse);
     }
 
     private static async Task<IResult> ReadyAsync(SchemaState schema, ClickHouseClient clickHouse, KafkaProbe kafka, CancellationToken cancellationToken)

@@ -51,6 +51,23 @@ public static class CatalogFiles
         return Parse(files, directory);
     }
 
+    /// <summary>The catalog checked in under <c>deploy/catalog</c>, embedded in this assembly.</summary>
+    public static LoadedCatalog LoadEmbedded()
+    {
+        var assembly = typeof(CatalogFiles).Assembly;
+        var documents = assembly.GetManifestResourceNames()
+            .Where(n => n.StartsWith("catalog/", StringComparison.Ordinal))
+            .Order(StringComparer.Ordinal)
+            .Select(n =>
+            {
+                using var stream = assembly.GetManifestResourceStream(n)!;
+                using var reader = new StreamReader(stream);
+                return (n, reader.ReadToEnd());
+            })
+            .ToList();
+        return Parse(documents, "embedded deploy/catalog");
+    }
+
     /// <summary>Parses catalog documents given as (file name, YAML text).</summary>
     public static LoadedCatalog Parse(IReadOnlyList<(string File, string Yaml)> documents, string source)
     {

@@ -25,6 +25,9 @@ public static class CommandLine
         root.Subcommands.Add(RunCommand.Create());
         root.Subcommands.Add(SimulateCommand.Create());
         root.Subcommands.Add(ReplayCommand.Create());
+        root.Subcommands.Add(CatalogCommand.Create());
+        root.Subcommands.Add(ReportCommand.Create());
+        root.Subcommands.Add(RepriceCommand.Create());
         return root;
     }
 
