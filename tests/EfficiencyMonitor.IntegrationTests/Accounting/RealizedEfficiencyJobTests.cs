@@ -35,7 +35,7 @@ public sealed class RealizedEfficiencyJobTests(ITestOutputHelper output)
         public override DateTimeOffset GetUtcNow() => Now;
     }
 
-    private sealed record Setup(ClickHouseOptions Options, ClickHouseClient Client, ClickHouseConnection Connection, DateTimeOffset Start, LoadedCatalog Catalog);
+    internal sealed record Setup(ClickHouseOptions Options, ClickHouseClient Client, ClickHouseConnection Connection, DateTimeOffset Start, LoadedCatalog Catalog);
 
     private static string RepoRoot()
     {
@@ -44,7 +44,7 @@ public sealed class RealizedEfficiencyJobTests(ITestOutputHelper output)
         return dir!.FullName;
     }
 
-    private static async Task<Setup> SetUpAsync()
+    internal static async Task<Setup> SetUpAsync()
     {
         var endpoints = await TestEngines.GetAsync();
         var options = new ClickHouseOptions { Url = endpoints.ClickHouseUrl.ToString(), Database = $"spend_{Guid.NewGuid():N}"[..20] };

@@ -1,0 +1,84 @@
+using System.Net;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using EfficiencyMonitor.TestInfrastructure;
+using Xunit.Abstractions;
+
+namespace EfficiencyMonitor.IntegrationTests.Accounting;
+
+/// <summary>
+/// The real binary: <c>run</c> with the Quartz job computing windows over simulated history, <c>GET /api/efficiency</c>,
+/// the job metrics on <c>/metrics</c>, and the <c>report</c> and <c>catalog list</c> verbs against the same database.
+/// </summary>
+public sealed partial class EfficiencyServiceTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task Run_SimulatedHistory_JobFillsApiMetricsAndReport()
+    {
+        var s = await RealizedEfficiencyJobTests.SetUpAsync();
+        await using var connection = s.Connection;
+        using var client = s.Client;
+        var endpoints = await TestEngines.GetAsync();
+        var environment = new Dictionary<string, string>
+        {
+            ["EM_CLICKHOUSE_URL"] = endpoints.ClickHouseUrl.ToString(),
+            ["EM_KAFKA_BOOTSTRAP"] = endpoints.KafkaBootstrap,
+            ["EM_ClickHouse__Database"] = s.Options.Database,
+            ["EM_Kafka__GroupId"] = $"g-{s.Options.Database}",
+            ["EM_Jobs__Interval"] = "00:00:01",
+        };
+        await using var service = ServiceProcess.Start(["run", "--urls", "http://127.0.0.1:0"], environment);
+        await service.WaitForOutputAsync("Now listening on: ", TimeSpan.FromSeconds(60));
+        using var http = new HttpClient { BaseAddress = new Uri(ListeningOn().Match(service.Stdout).Groups[1].Value) };
+        var from = s.Start.ToString("O");
+        var to = s.Start.AddHours(1).ToString("O");
+
+        // The job catches up on the 30 simulated minutes (3 deployments × 6+ five-minute windows).
+        JsonElement rows = default;
+        var deadline = TimeProvider.System.GetUtcNow() + TimeSpan.FromSeconds(120);
+        while (TimeProvider.System.GetUtcNow() < deadline)
+        {
+            using var json = JsonDocument.Parse(await http.GetStringAsync(new Uri($"/api/efficiency?window=5m&allocations=false&from={Uri.EscapeDataString(from)}&to={Uri.EscapeDataString(to)}", UriKind.Relative)));
+            rows = json.RootElement.GetProperty("rows").Clone();
+            if (rows.GetArrayLength() >= 18) break;
+            await Task.Delay(500);
+        }
+
+        Assert.True(rows.GetArrayLength() >= 18, $"{rows.GetArrayLength()} rows; service output:\n{service.Stdout}\n{service.Stderr}");
+        var first = rows[0];
+        Assert.True(first.GetProperty("spend_usd").GetDouble() > 0);
+        Assert.Equal("2026.12.1", first.GetProperty("catalog_version").GetString());
+        Assert.True(first.TryGetProperty("spend_per_success_usd", out _));
+
+        var bad = await http.GetAsync(new Uri("/api/efficiency?window=fortnight&from=yesterday", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        using (var problems = JsonDocument.Parse(await bad.Content.ReadAsStringAsync()))
+            Assert.Equal(2, problems.RootElement.GetProperty("problems").GetArrayLength());
+
+        // The duration is recorded when a run ends (the first one is still catching up when the rows appear).
+        var metrics = "";
+        for (var wait = TimeProvider.System.GetUtcNow() + TimeSpan.FromSeconds(60); TimeProvider.System.GetUtcNow() < wait; await Task.Delay(500))
+        {
+            metrics = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+            if (metrics.Contains("em_jobs_run_duration_seconds", StringComparison.Ordinal)) break;
+        }
+
+        Assert.Contains("em_jobs_windows_total", metrics, StringComparison.Ordinal);
+        Assert.Contains("em_jobs_lag_seconds", metrics, StringComparison.Ordinal);
+        Assert.Contains("em_jobs_run_duration_seconds", metrics, StringComparison.Ordinal);
+
+        await using var report = ServiceProcess.Start(["report", "--window", "5m", "--from", from, "--to", to, "--deployment", "deepseek-v3-agent", "--by-tenant"], environment);
+        Assert.Equal(0, await report.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        output.WriteLine(report.Stdout);
+        Assert.Contains("deepseek-v3-agent", report.Stdout, StringComparison.Ordinal);
+        Assert.Contains("umbrella-coding / deepseek-ai/DeepSeek-V3", report.Stdout, StringComparison.Ordinal);
+        Assert.Contains("$/ok output", report.Stdout, StringComparison.Ordinal);
+
+        await using var list = ServiceProcess.Start(["catalog", "list"], environment);
+        Assert.Equal(0, await list.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Contains("2026.12.1", list.Stdout, StringComparison.Ordinal);
+    }
+
+    [GeneratedRegex(@"Now listening on: (http://\S+)")]
+    private static partial Regex ListeningOn();
+}
