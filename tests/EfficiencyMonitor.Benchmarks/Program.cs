@@ -1,10 +1,16 @@
 using BenchmarkDotNet.Running;
 using EfficiencyMonitor.Benchmarks.Ingest;
+using EfficiencyMonitor.Benchmarks.Spend;
 
 // Verbs first (`ingest …`); anything else goes to BenchmarkDotNet (`--filter *Decode* --job short`, …).
 if (args is ["ingest", .. var rest])
 {
     return await IngestBench.MainAsync(rest);
+}
+
+if (args is ["spend", .. var spendArgs])
+{
+    return await SpendJobBench.MainAsync(spendArgs);
 }
 
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
