@@ -32,8 +32,10 @@ public static class JobsExtensions
         builder.Services.AddQuartz(q =>
         {
             q.AddJob<RealizedEfficiencyJob>(j => j.WithIdentity(RealizedEfficiencyJob.Key));
+            // First run one interval after start: the host's start (migrations, consumer assignment) is not competed with.
             q.AddTrigger(t => t.ForJob(RealizedEfficiencyJob.Key).WithIdentity("realized-efficiency-trigger", "efficiency")
-                .StartNow().WithSimpleSchedule(s => s.WithInterval(configured.Interval).RepeatForever()));
+                .StartAt(TimeProvider.System.GetUtcNow() + configured.Interval)
+                .WithSimpleSchedule(s => s.WithInterval(configured.Interval).RepeatForever()));
         });
         builder.Services.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);
         return builder;

@@ -9,8 +9,8 @@ namespace EfficiencyMonitor.Jobs.Efficiency;
 /// <summary>One stored row of <c>efficiency_windows</c> as the API and the report show it (snake_case in JSON).</summary>
 public sealed record EfficiencyWindowView
 {
-    /// <summary>Window start (UTC).</summary>
-    public DateTime WindowStart { get; init; }
+    /// <summary>Window start (UTC; the column is UTC, so the kind is set whatever the driver reports and JSON carries the Z).</summary>
+    public DateTime WindowStart { get; init => field = DateTime.SpecifyKind(value, DateTimeKind.Utc); }
 
     /// <summary>Window length, s.</summary>
     public long WindowSeconds { get; init; }
