@@ -112,3 +112,46 @@ public sealed class CatalogTests
         Assert.Equal(4, result.Failures!.Count());
     }
 }
+
+public sealed class CatalogResolutionTests
+{
+    private static readonly DateTimeOffset Change = new(2026, 6, 1, 0, 0, 0, TimeSpan.Zero);
+
+    [Fact]
+    public void Resolve_PriceChangeMidHistory_EachWindowPricedByTheEntryInForceAtItsStart()
+    {
+        // Rental $2.00/h until 2026-06-01, $2.50/h from then on (effective_to exclusive, effective_from inclusive).
+        var embedded = CatalogFiles.LoadEmbedded().Catalog;
+        var h200 = embedded.Hardware.Single(h => h.GpuType == "H200-SXM-141GB");
+        var catalog = embedded with
+        {
+            Hardware =
+            [
+                h200 with { EffectiveTo = Change, Rental = new RentalTerms { UsdPerGpuHour = 2.00 } },
+                h200 with { EffectiveFrom = Change, Rental = new RentalTerms { UsdPerGpuHour = 2.50 } },
+            ],
+        };
+        Assert.Empty(CatalogValidator.Validate(catalog));
+
+        var before = catalog.Resolve("deepseek-v3-agent", Change.AddMinutes(-5), ["H200-SXM-141GB"]);
+        var after = catalog.Resolve("deepseek-v3-agent", Change, ["H200-SXM-141GB"]);
+
+        Assert.Equal(2.00 / 3600, before.Hardware["H200-SXM-141GB"].CapacityUsdPerGpuSecond(), 15);
+        Assert.Equal(2.50 / 3600, after.Hardware["H200-SXM-141GB"].CapacityUsdPerGpuSecond(), 15);
+    }
+
+    [Fact]
+    public void LoadEmbedded_SameContentAsTheCheckedInDirectory()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (!File.Exists(Path.Combine(dir!.FullName, "EfficiencyMonitor.sln"))) dir = dir.Parent;
+
+        Assert.Equal(CatalogFiles.LoadDirectory(Path.Combine(dir.FullName, "deploy", "catalog")).Checksum, CatalogFiles.LoadEmbedded().Checksum);
+    }
+
+    [Fact]
+    public void RealizedEfficiencyJob_IsNeverConcurrentWithItself()
+    {
+        Assert.NotNull(Attribute.GetCustomAttribute(typeof(RealizedEfficiencyJob), typeof(Quartz.DisallowConcurrentExecutionAttribute)));
+    }
+}
