@@ -22,7 +22,7 @@ public sealed class JobsMetrics : IDisposable
         _duration = _meter.CreateHistogram<double>("em.jobs.run.duration", "s", "Wall time of one realized-efficiency run.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300] });
         _windows = _meter.CreateCounter<long>("em.jobs.windows", "{window}", "Windows handled, by window length and outcome (computed, recomputed, failed).");
-        _meter.CreateObservableGauge("em.jobs.lag", ObserveLag, "s", "Seconds between now and the end of the last computed window, per window length and deployment.");
+        _meter.CreateObservableGauge("em.jobs.lag", ObserveLag, "s", "Closed windows with data not yet computed, in seconds of event time (0 = caught up), per window length and deployment.");
     }
 
     /// <summary>Records a run's duration.</summary>

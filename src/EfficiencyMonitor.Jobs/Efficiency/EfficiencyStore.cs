@@ -84,6 +84,16 @@ public sealed class EfficiencyStore(ClickHouseClient client, ClickHouseOptions o
         ORDER BY deployment
         """;
 
+    private const string LastDataSql = """
+        SELECT toInt64(toUnixTimestamp(max(m)))
+        FROM
+        (
+            SELECT max(minute) AS m FROM {0}.gpu_power_1m WHERE deployment = @deployment AND minute >= toDateTime(@fromS, 'UTC')
+            UNION ALL
+            SELECT max(minute) AS m FROM {0}.inference_requests_1m WHERE deployment = @deployment AND minute >= toDateTime(@fromS, 'UTC')
+        )
+        """;
+
     private const string ProgressSql = """
         SELECT deployment AS Deployment, toInt64(toUnixTimestamp(max(done_until))) AS DoneS
         FROM {0}.efficiency_progress WHERE window_seconds = @w GROUP BY deployment
@@ -140,6 +150,14 @@ public sealed class EfficiencyStore(ClickHouseClient client, ClickHouseOptions o
         await using var connection = client.CreateConnection();
         var rows = await connection.QueryAsync<DiscoverRow>(new CommandDefinition(Sql(DiscoverSql), new { fromS }, cancellationToken: cancellationToken));
         return [.. rows.Select(r => (r.Deployment, r.FirstS))];
+    }
+
+    /// <summary>Start (Unix s) of the last rollup minute of <paramref name="deployment"/> at or after <paramref name="fromS"/>; null when none.</summary>
+    public async Task<long?> LastDataAsync(string deployment, long fromS, CancellationToken cancellationToken)
+    {
+        await using var connection = client.CreateConnection();
+        var last = await connection.ExecuteScalarAsync<long>(new CommandDefinition(Sql(LastDataSql), new { deployment, fromS }, cancellationToken: cancellationToken));
+        return last >= fromS ? last : null;
     }
 
     /// <summary>End of the last completed window per deployment for window length <paramref name="w"/>.</summary>

@@ -39,13 +39,20 @@ public sealed partial class RealizedEfficiencyRunner(
             var now = time.GetUtcNow();
             var closableEnd = Floor((now - o.ClosingDelay).ToUnixTimeSeconds(), w);
             var progress = await store.ReadProgressAsync(w, cancellationToken);
-            var discoverFrom = progress.Count > 0
-                ? closableEnd - (long)o.LatenessHorizon.TotalSeconds - w
-                : now.ToUnixTimeSeconds() - (long)o.MaxCatchUp.TotalSeconds;
+            var catchUpFloor = now.ToUnixTimeSeconds() - (long)o.MaxCatchUp.TotalSeconds;
+
+            // Deployments with a progress mark, plus new ones: seen within the lateness horizon (or, on the very first
+            // run, within MaxCatchUp). A known deployment is resumed from its mark even after a long outage.
+            var discoverFrom = progress.Count > 0 ? closableEnd - (long)o.LatenessHorizon.TotalSeconds - w : catchUpFloor;
+            var series = progress.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
             foreach (var (deployment, firstS) in await store.DiscoverAsync(discoverFrom, cancellationToken))
             {
-                var done = progress.TryGetValue(deployment, out var d) ? d : Floor(Math.Max(firstS, now.ToUnixTimeSeconds() - (long)o.MaxCatchUp.TotalSeconds), w);
+                series.TryAdd(deployment, Floor(Math.Max(firstS, catchUpFloor), w));
+            }
 
+            foreach (var (deployment, mark) in series.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+            {
+                var done = mark;
                 // Late data: windows already computed within the horizon whose rollup counts moved since.
                 var lateFrom = Math.Max(Floor(closableEnd - (long)o.LatenessHorizon.TotalSeconds, w), 0);
                 if (lateFrom < done)
@@ -62,9 +69,13 @@ public sealed partial class RealizedEfficiencyRunner(
                     }
                 }
 
-                // Catch-up: every closed window after the progress mark, oldest first.
+                // Catch-up: every closed window after the progress mark, oldest first, up to the window holding the
+                // deployment's latest data (a deployment that stopped reporting is not extended with empty windows; if
+                // it comes back, the gap's windows are computed then, priced for its provisioned tiers).
+                var lastData = await store.LastDataAsync(deployment, done, cancellationToken);
+                var end = lastData is { } last ? Math.Min(closableEnd, Floor(last, w) + w) : done;
                 var count = 0;
-                for (var start = done; start + w <= closableEnd && count < o.MaxWindowsPerRun; start += w, count++)
+                for (var start = done; start + w <= end && count < o.MaxWindowsPerRun; start += w, count++)
                 {
                     if (!await ComputeAsync(deployment, start, w, catalog.Catalog, cancellationToken))
                     {
@@ -79,7 +90,7 @@ public sealed partial class RealizedEfficiencyRunner(
                     metrics.Window(w, "computed");
                 }
 
-                metrics.Lag(w, deployment, now.ToUnixTimeSeconds() - done);
+                metrics.Lag(w, deployment, Math.Max(0, end - done));
             }
         }
 
@@ -95,7 +106,9 @@ public sealed partial class RealizedEfficiencyRunner(
         foreach (var (dep, _) in await store.DiscoverAsync(fromS, cancellationToken))
         {
             if (deployment is not null && dep != deployment) continue;
-            for (var start = fromS; start + windowSeconds <= toS; start += windowSeconds)
+            var lastData = await store.LastDataAsync(dep, fromS, cancellationToken);
+            var end = lastData is { } last ? Math.Min(toS, Floor(last, windowSeconds) + windowSeconds) : fromS;
+            for (var start = fromS; start + windowSeconds <= end; start += windowSeconds)
             {
                 if (await ComputeAsync(dep, start, windowSeconds, catalog, cancellationToken)) done++;
             }

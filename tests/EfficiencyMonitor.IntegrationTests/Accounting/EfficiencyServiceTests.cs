@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Dapper;
 using EfficiencyMonitor.TestInfrastructure;
 using Xunit.Abstractions;
 
@@ -77,6 +78,77 @@ public sealed partial class EfficiencyServiceTests(ITestOutputHelper output)
         await using var list = ServiceProcess.Start(["catalog", "list"], environment);
         Assert.Equal(0, await list.WaitForExitAsync(TimeSpan.FromSeconds(60)));
         Assert.Contains("2026.12.1", list.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_KilledDuringCatchUpAndRestarted_SameRowsAsOneUninterruptedComputation()
+    {
+        var s = await RealizedEfficiencyJobTests.SetUpAsync();
+        await using var connection = s.Connection;
+        using var client = s.Client;
+        var endpoints = await TestEngines.GetAsync();
+        var environment = new Dictionary<string, string>
+        {
+            ["EM_CLICKHOUSE_URL"] = endpoints.ClickHouseUrl.ToString(),
+            ["EM_KAFKA_BOOTSTRAP"] = endpoints.KafkaBootstrap,
+            ["EM_ClickHouse__Database"] = s.Options.Database,
+            ["EM_Kafka__GroupId"] = $"g-{s.Options.Database}",
+            ["EM_Jobs__Interval"] = "00:00:01",
+        };
+        var db = s.Options.Database;
+        var windowsSql = $"SELECT count() FROM {db}.efficiency_windows FINAL WHERE tenant = ''";
+
+        // SIGKILL as soon as the first windows are stored (the catch-up of ~3 h of windows is still running).
+        await using (var first = ServiceProcess.Start(["run", "--urls", "http://127.0.0.1:0"], environment))
+        {
+            var deadline = TimeProvider.System.GetUtcNow() + TimeSpan.FromSeconds(90);
+            while (await connection.ExecuteScalarAsync<ulong>(windowsSql) == 0 && TimeProvider.System.GetUtcNow() < deadline) await Task.Delay(20);
+            first.Signal(9);
+            await first.WaitForExitAsync(TimeSpan.FromSeconds(30));
+        }
+
+        var atKill = await connection.ExecuteScalarAsync<ulong>(windowsSql);
+        var progressAtKill = await connection.ExecuteScalarAsync<ulong>($"SELECT count() FROM {db}.efficiency_progress");
+        output.WriteLine($"killed with {atKill} deployment-windows stored, {progressAtKill} progress marks");
+        Assert.True(atKill > 0);
+
+        // Restart; wait until both window lengths are caught up to the end of the simulated traffic (:30 → window :30–:35).
+        const string doneSql = "SELECT count() FROM (SELECT window_seconds, deployment, max(done_until) AS d FROM {0}.efficiency_progress GROUP BY ALL HAVING d >= toDateTime(@endS, 'UTC'))";
+        var endS = s.Start.AddMinutes(35).ToUnixTimeSeconds();
+        await using (var second = ServiceProcess.Start(["run", "--urls", "http://127.0.0.1:0"], environment))
+        {
+            var deadline = TimeProvider.System.GetUtcNow() + TimeSpan.FromSeconds(120);
+            while (await connection.ExecuteScalarAsync<ulong>(string.Format(System.Globalization.CultureInfo.InvariantCulture, doneSql, db), new { endS }) < 6
+                   && TimeProvider.System.GetUtcNow() < deadline)
+            {
+                await Task.Delay(250);
+            }
+
+            second.Signal(15);
+            await second.WaitForExitAsync(TimeSpan.FromSeconds(60));
+        }
+
+        var afterRestart = await SnapshotAsync(connection, db, s.Start.AddHours(1).ToUnixTimeSeconds());
+
+        // Reference: the same database recomputed in one uninterrupted run.
+        await connection.ExecuteAsync($"TRUNCATE TABLE {db}.efficiency_windows");
+        await connection.ExecuteAsync($"TRUNCATE TABLE {db}.efficiency_progress");
+        using var toolkit = new EfficiencyMonitor.Jobs.EfficiencyToolkit(s.Options, new EfficiencyMonitor.Jobs.JobsOptions(), TimeProvider.System,
+            Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
+        await toolkit.Runner.RunOnceAsync(CancellationToken.None);
+        var reference = await SnapshotAsync(connection, db, s.Start.AddHours(1).ToUnixTimeSeconds());
+
+        Assert.NotEmpty(reference);
+        Assert.Equal(reference, afterRestart);
+    }
+
+    // Every column but computed_at, for the windows that hold the simulated traffic.
+    private static async Task<string> SnapshotAsync(global::ClickHouse.Driver.ADO.ClickHouseConnection connection, string db, long endS)
+    {
+        var rows = await Dapper.SqlMapper.QueryAsync(connection,
+            $"SELECT * EXCEPT (computed_at) FROM {db}.efficiency_windows FINAL WHERE window_start < toDateTime(@endS, 'UTC') ORDER BY window_seconds, deployment, window_start, tenant, model",
+            new { endS });
+        return string.Join('\n', rows.Select(r => string.Join('\t', ((IDictionary<string, object?>)r).Values.Select(v => Convert.ToString(v, System.Globalization.CultureInfo.InvariantCulture)))));
     }
 
     [GeneratedRegex(@"Now listening on: (http://\S+)")]

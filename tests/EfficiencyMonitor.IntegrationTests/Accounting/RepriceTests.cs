@@ -59,7 +59,7 @@ public sealed class RepriceTests
         var stored = await toolkit.Catalogs.GetAsync("2026.12.2", CancellationToken.None);
         var repriced = await toolkit.Runner.RepriceAsync(300, s.Start, s.Start.AddMinutes(60), stored!.Catalog, "deepseek-v3-agent", CancellationToken.None);
 
-        Assert.Equal(12, repriced);
+        Assert.Equal(7, repriced); // 30 simulated minutes: windows :00 … :30 (the last power sample is at :30:00)
         var after = (await connection.QueryAsync<(long StartS, double Capacity, string Version)>(sql)).ToList();
         Assert.Equal(before.Count, after.Count);
         Assert.True(before.Count >= 6);
