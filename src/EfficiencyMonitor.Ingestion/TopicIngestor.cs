@@ -108,6 +108,7 @@ public sealed partial class TopicIngestor<TRow> : IDisposable where TRow : struc
             .SetPartitionsRevokedHandler((c, partitions) => OnRevoked(c, partitions))
             .SetPartitionsLostHandler((c, partitions) => OnLost(partitions))
             .SetErrorHandler((_, error) => LogKafkaError(_logger, _topic.Topic, error.Code.ToString(), error.Reason, error.IsFatal))
+            .SetLogHandler((_, message) => LogLibrdkafka(_logger, _topic.Topic, message.Facility, message.Message))
             .Build();
 
         var inserter = Task.Run(() => InsertLoopAsync(insertCancellation.Token), CancellationToken.None);
@@ -528,6 +529,10 @@ public sealed partial class TopicIngestor<TRow> : IDisposable where TRow : struc
 
     [LoggerMessage(EventId = 2014, Level = LogLevel.Debug, Message = "{Topic}: stored {Rows} rows ({Records} records) in {Milliseconds} ms")]
     private static partial void LogStored(ILogger logger, string topic, int rows, int records, double milliseconds);
+
+    // librdkafka's own chatter (connects, disconnects) goes through logging instead of stderr; errors arrive via the error handler.
+    [LoggerMessage(EventId = 2015, Level = LogLevel.Debug, Message = "{Topic}: librdkafka {Facility}: {Message}")]
+    private static partial void LogLibrdkafka(ILogger logger, string topic, string facility, string message);
 
     [LoggerMessage(EventId = 2012, Level = LogLevel.Information, Message = "{Topic}: stopped")]
     private static partial void LogStopped(ILogger logger, string topic);
