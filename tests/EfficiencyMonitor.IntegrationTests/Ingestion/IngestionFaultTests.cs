@@ -117,6 +117,39 @@ public sealed class IngestionFaultTests
         Assert.True(rssPeak - rssBefore < 150L * 1024 * 1024, $"RSS grew by {(rssPeak - rssBefore) / 1048576} MiB during the outage");
     }
 
+    [Fact]
+    public async Task Run_BrokerDownFor10Seconds_ReconnectsAndStoresEverythingOnce()
+    {
+        // A cluster of this test's own, so taking its broker down disturbs no other test.
+        using var cluster = MockKafkaCluster.Start();
+        await using var harness = await IngestionHarness.CreateAsync("ing_broker", partitions: 8);
+        harness.KafkaBootstrap = cluster.Bootstraps;
+        cluster.CreateTopic(harness.RequestsTopic, harness.Partitions);
+        cluster.CreateTopic(harness.PowerTopic, 4);
+        cluster.CreateTopic(harness.DeadLetterTopic, 4);
+        var now = TimeProvider.System.GetUtcNow();
+        await harness.StartServiceAsync();
+        using (var producer = TelemetryRecords.CreateProducer(cluster.Bootstraps))
+        {
+            TelemetryRecords.ProduceAll(producer, harness.RequestsTopic, harness.Partitions, Enumerable.Range(0, 5_000).Select(i => TelemetryRecords.Request("broker", i, now)));
+        }
+
+        Assert.Equal(5_000UL, await harness.WaitForRowsAsync("inference_requests", 5_000, Settle));
+        cluster.SetBrokerUp(1, up: false);
+        await Task.Delay(TimeSpan.FromSeconds(10));
+        Assert.True(Directory.Exists($"/proc/{harness.Service.Id}"), "the service must ride out the broker loss");
+        cluster.SetBrokerUp(1, up: true);
+        using (var producer = TelemetryRecords.CreateProducer(cluster.Bootstraps))
+        {
+            TelemetryRecords.ProduceAll(producer, harness.RequestsTopic, harness.Partitions, Enumerable.Range(5_000, 5_000).Select(i => TelemetryRecords.Request("broker", i, now)));
+        }
+
+        Assert.Equal(10_000UL, await harness.WaitForRowsAsync("inference_requests", 10_000, Settle));
+        await Task.Delay(2_000);
+        Assert.Equal(10_000UL, await harness.ScalarAsync<ulong>("SELECT count() FROM inference_requests"));
+        Assert.Equal(10_000UL, await harness.ScalarAsync<ulong>("SELECT uniqExact(request_id) FROM inference_requests"));
+    }
+
     private static long ResidentBytes(int pid)
     {
         foreach (var line in File.ReadLines($"/proc/{pid}/status"))
