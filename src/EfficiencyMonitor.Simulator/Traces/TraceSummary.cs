@@ -117,7 +117,7 @@ public sealed record TraceSummary
         b.AppendLine(c, $"input tokens        {InputTokens:N0} (mean {(Requests == 0 ? 0 : InputTokens / (double)Requests):N0}/request)");
         b.AppendLine(c, $"output tokens       {OutputTokens:N0} (mean {(Requests == 0 ? 0 : OutputTokens / (double)Requests):N0}/request)");
         b.AppendLine(c, $"arrival rate        mean {MeanRatePerSecond:N2}/s, peak {PeakPerSecond:N0} in one second ({(MeanRatePerSecond == 0 ? 0 : PeakPerSecond / MeanRatePerSecond):N1}x mean)");
-        b.AppendLine(c, $"burstiness          inter-arrival CV {InterArrivalCv:N2} (Poisson = 1); {SimultaneousShare:P1} arrive in the same ms as the previous");
+        b.AppendLine(c, $"burstiness          inter-arrival CV {InterArrivalCv:N2} (Poisson = 1); {SimultaneousShare:P1} share the previous arrival's timestamp");
         b.AppendLine(c, $"distinct blocks     {DistinctBlocks:N0} x {MooncakeTrace.BlockTokens} tokens");
         b.Append(c, $"unbounded reuse     {UnboundedReuse:P2} of input tokens ({ReusableInputTokens:N0}): the ceiling of any cache configuration");
         return b.ToString();
