@@ -96,7 +96,10 @@ internal static class DemoCommand
             return CommandLine.BadConfiguration;
         }
 
-        await using var sandbox = await SandboxCommand.StartAsync(parse, cancellationToken);
+        // A fresh ClickHouse folder per demo unless --data says otherwise: the mock broker starts empty every time, and a
+        // demo's numbers should describe this run.
+        var runData = Path.Combine(Path.GetTempPath(), "efficiency-monitor-demo", TimeProvider.System.GetUtcNow().ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
+        await using var sandbox = await SandboxCommand.StartAsync(parse, cancellationToken, runData);
         var overrides = new Dictionary<string, string?>
         {
             ["ClickHouse:Url"] = sandbox.ClickHouseUrl.ToString(),

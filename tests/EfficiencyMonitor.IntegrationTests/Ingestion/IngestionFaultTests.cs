@@ -150,6 +150,37 @@ public sealed class IngestionFaultTests
         Assert.Equal(10_000UL, await harness.ScalarAsync<ulong>("SELECT uniqExact(request_id) FROM inference_requests"));
     }
 
+    [Fact]
+    public async Task Run_TopicRecreatedOnAnotherBroker_OldWatermarkIgnoredNothingSkipped()
+    {
+        await using var harness = await IngestionHarness.CreateAsync("ing_recreate", partitions: 4);
+        var now = TimeProvider.System.GetUtcNow();
+        await harness.StartServiceAsync();
+        using (var producer = TelemetryRecords.CreateProducer(harness.KafkaBootstrap))
+        {
+            TelemetryRecords.ProduceAll(producer, harness.RequestsTopic, harness.Partitions, Enumerable.Range(0, 3_000).Select(i => TelemetryRecords.Request("old", i, now)));
+        }
+
+        Assert.Equal(3_000UL, await harness.WaitForRowsAsync("inference_requests", 3_000, Settle));
+        await harness.KillServiceAsync();
+
+        // Same database, same topic names, a brand-new log (offsets from 0 again): the stored watermarks (~750 per
+        // partition) must not make the service skip the first 750 records of each new partition.
+        using var cluster = MockKafkaCluster.Start();
+        cluster.CreateTopic(harness.RequestsTopic, harness.Partitions);
+        cluster.CreateTopic(harness.PowerTopic, 4);
+        cluster.CreateTopic(harness.DeadLetterTopic, 4);
+        harness.KafkaBootstrap = cluster.Bootstraps;
+        await harness.StartServiceAsync();
+        using (var producer = TelemetryRecords.CreateProducer(cluster.Bootstraps))
+        {
+            TelemetryRecords.ProduceAll(producer, harness.RequestsTopic, harness.Partitions, Enumerable.Range(0, 1_000).Select(i => TelemetryRecords.Request("new", i, now)));
+        }
+
+        Assert.Equal(4_000UL, await harness.WaitForRowsAsync("inference_requests", 4_000, Settle));
+        Assert.Contains("another log with this name", harness.Service.Stdout, StringComparison.Ordinal);
+    }
+
     private static long ResidentBytes(int pid)
     {
         foreach (var line in File.ReadLines($"/proc/{pid}/status"))
