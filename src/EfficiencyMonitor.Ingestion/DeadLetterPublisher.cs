@@ -54,7 +54,9 @@ public sealed class DeadLetterPublisher : IDisposable
             ClientId = "efficiency-monitor-dead-letter",
         };
         options.ApplyTo(config);
-        _producer = new ProducerBuilder<byte[], byte[]>(config).Build();
+        // librdkafka logs to stderr by default; its transport chatter is not worth an operator's attention here, and
+        // delivery failures are handled (re-sent) below.
+        _producer = new ProducerBuilder<byte[], byte[]>(config).SetLogHandler((_, _) => { }).Build();
         _topic = options.DeadLetterTopic;
         _onDelivery = report =>
         {

@@ -104,10 +104,11 @@ public sealed partial class TopicIngestor<TRow> : IDisposable where TRow : struc
 
         using var consumer = new ConsumerBuilder<Ignore, Decoded>(config)
             .SetValueDeserializer(_deserializer)
-            .SetPartitionsAssignedHandler((c, partitions) => OnAssigned(partitions, stoppingToken))
+            .SetPartitionsAssignedHandler((c, partitions) => OnAssigned(c, partitions, stoppingToken))
             .SetPartitionsRevokedHandler((c, partitions) => OnRevoked(c, partitions))
             .SetPartitionsLostHandler((c, partitions) => OnLost(partitions))
             .SetErrorHandler((_, error) => LogKafkaError(_logger, _topic.Topic, error.Code.ToString(), error.Reason, error.IsFatal))
+            .SetLogHandler((_, message) => LogLibrdkafka(_logger, _topic.Topic, message.Facility, message.Message))
             .Build();
 
         var inserter = Task.Run(() => InsertLoopAsync(insertCancellation.Token), CancellationToken.None);
@@ -337,7 +338,7 @@ public sealed partial class TopicIngestor<TRow> : IDisposable where TRow : struc
         }
     }
 
-    private void OnAssigned(List<TopicPartition> partitions, CancellationToken stoppingToken)
+    private void OnAssigned(IConsumer<Ignore, Decoded> consumer, List<TopicPartition> partitions, CancellationToken stoppingToken)
     {
         _assignment.Clear();
         _assignment.AddRange(partitions);
@@ -355,6 +356,7 @@ public sealed partial class TopicIngestor<TRow> : IDisposable where TRow : struc
                     if (watermarks.TryGetValue(tp.Partition.Value, out var w)) _watermarks[tp.Partition.Value] = w;
                 }
 
+                DropForeignWatermarks(consumer, partitions);
                 LogAssigned(_logger, _topic.Topic, partitions.Count, _watermarks.Count);
                 PartitionsAssigned?.Invoke(partitions);
                 return;
@@ -365,6 +367,38 @@ public sealed partial class TopicIngestor<TRow> : IDisposable where TRow : struc
                 LogWatermarkFailed(_logger, e, _topic.Topic, backoff.TotalMilliseconds);
                 Thread.Sleep(backoff);
                 backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, _options.InsertRetryMaxBackoff.Ticks));
+            }
+        }
+    }
+
+    /// <summary>
+    /// A watermark belongs to one log. When the group has no committed offset for a partition and the stored watermark
+    /// is at or beyond the partition's end, the rows came from another log with this name (the topic was recreated, or
+    /// ClickHouse outlived a sandbox broker): skipping by it would drop new records, so it is ignored, loudly.
+    /// </summary>
+    private void DropForeignWatermarks(IConsumer<Ignore, Decoded> consumer, List<TopicPartition> partitions)
+    {
+        if (_watermarks.Count == 0) return;
+        List<TopicPartitionOffset> committed;
+        try
+        {
+            committed = consumer.Committed(partitions.Where(tp => _watermarks.ContainsKey(tp.Partition.Value)), TimeSpan.FromSeconds(10));
+        }
+        catch (KafkaException e)
+        {
+            LogCommitFailed(_logger, _topic.Topic, e.Error.Reason);
+            return;
+        }
+
+        foreach (var tp in committed)
+        {
+            if (tp.Offset.Value >= 0) continue; // the group knows this log: the watermark is ours
+            var end = consumer.QueryWatermarkOffsets(tp.TopicPartition, TimeSpan.FromSeconds(10)).High.Value;
+            var watermark = _watermarks[tp.Partition.Value];
+            if (watermark >= end)
+            {
+                _watermarks.Remove(tp.Partition.Value);
+                LogForeignWatermark(_logger, _topic.Topic, tp.Partition.Value, watermark, end);
             }
         }
     }
@@ -528,6 +562,13 @@ public sealed partial class TopicIngestor<TRow> : IDisposable where TRow : struc
 
     [LoggerMessage(EventId = 2014, Level = LogLevel.Debug, Message = "{Topic}: stored {Rows} rows ({Records} records) in {Milliseconds} ms")]
     private static partial void LogStored(ILogger logger, string topic, int rows, int records, double milliseconds);
+
+    // librdkafka's own chatter (connects, disconnects) goes through logging instead of stderr; errors arrive via the error handler.
+    [LoggerMessage(EventId = 2015, Level = LogLevel.Debug, Message = "{Topic}: librdkafka {Facility}: {Message}")]
+    private static partial void LogLibrdkafka(ILogger logger, string topic, string facility, string message);
+
+    [LoggerMessage(EventId = 2016, Level = LogLevel.Warning, Message = "{Topic}: partition {Partition}: stored rows reach offset {Watermark} but the log ends at {End} and the group has no commit: another log with this name (topic recreated?); not skipping by that watermark")]
+    private static partial void LogForeignWatermark(ILogger logger, string topic, int partition, long watermark, long end);
 
     [LoggerMessage(EventId = 2012, Level = LogLevel.Information, Message = "{Topic}: stopped")]
     private static partial void LogStopped(ILogger logger, string topic);

@@ -1,11 +1,17 @@
 using BenchmarkDotNet.Running;
 using EfficiencyMonitor.Benchmarks.Ingest;
+using EfficiencyMonitor.Benchmarks.Sandbox;
 using EfficiencyMonitor.Benchmarks.Spend;
 
-// Verbs first (`ingest …`); anything else goes to BenchmarkDotNet (`--filter *Decode* --job short`, …).
+// Verbs first (`ingest …`, `sandbox …`, `spend …`); anything else goes to BenchmarkDotNet (`--filter *Decode* --job short`, …).
 if (args is ["ingest", .. var rest])
 {
     return await IngestBench.MainAsync(rest);
+}
+
+if (args is ["sandbox", .. var sandboxArgs])
+{
+    return await SandboxBench.MainAsync(sandboxArgs);
 }
 
 if (args is ["spend", .. var spendArgs])

@@ -37,6 +37,8 @@ internal sealed unsafe class LibrdkafkaMock
         SetGroupConsumerHeartbeatIntervalMs = (delegate* unmanaged<nint, int, void>)Optional(library, "rd_kafka_mock_set_group_consumer_heartbeat_interval_ms");
         SetGroupConsumerSessionTimeoutMs = (delegate* unmanaged<nint, int, void>)Optional(library, "rd_kafka_mock_set_group_consumer_session_timeout_ms");
         BrokerSetHostPort = (delegate* unmanaged<nint, int, byte*, int, void>)Optional(library, "rd_kafka_mock_broker_set_host_port");
+        BrokerSetDown = (delegate* unmanaged<nint, int, int>)Optional(library, "rd_kafka_mock_broker_set_down");
+        BrokerSetUp = (delegate* unmanaged<nint, int, int>)Optional(library, "rd_kafka_mock_broker_set_up");
         Err2Str = (delegate* unmanaged<int, byte*>)Require(library, "rd_kafka_err2str");
     }
 
@@ -70,6 +72,12 @@ internal sealed unsafe class LibrdkafkaMock
     internal delegate* unmanaged<nint, int, void> SetGroupConsumerSessionTimeoutMs { get; }
 
     internal delegate* unmanaged<nint, int, byte*, int, void> BrokerSetHostPort { get; }
+
+    /// <summary><c>rd_kafka_mock_broker_set_down(mcluster, broker_id)</c>: the broker drops its connections and refuses new ones.</summary>
+    internal delegate* unmanaged<nint, int, int> BrokerSetDown { get; }
+
+    /// <summary><c>rd_kafka_mock_broker_set_up(mcluster, broker_id)</c>.</summary>
+    internal delegate* unmanaged<nint, int, int> BrokerSetUp { get; }
 
     internal delegate* unmanaged<int, byte*> Err2Str { get; }
 

@@ -201,6 +201,26 @@ public sealed class MockKafkaCluster : IDisposable
         }
     }
 
+    /// <summary>Takes broker <paramref name="brokerId"/> down (connections dropped, new ones refused) or back up: broker-loss tests.</summary>
+    /// <exception cref="SandboxException">The librdkafka in use lacks the call.</exception>
+    public unsafe void SetBrokerUp(int brokerId, bool up)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(brokerId, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(brokerId, BrokerCount);
+        var call = up ? _lib.BrokerSetUp : _lib.BrokerSetDown;
+        if (call == null)
+        {
+            throw new SandboxException($"librdkafka {LibrdkafkaVersion} cannot take a mock broker down or up: use a newer librdkafka");
+        }
+
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_cluster == 0, this);
+            var err = call(_cluster, brokerId);
+            if (err != 0) throw new SandboxException($"the mock cluster refused to set broker {brokerId} {(up ? "up" : "down")} ({_lib.ErrorText(err)})");
+        }
+    }
+
     /// <summary>Destroys the cluster (closing every client connection to it), then its owning handle.</summary>
     public void Dispose()
     {

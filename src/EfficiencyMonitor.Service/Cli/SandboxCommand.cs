@@ -47,7 +47,7 @@ internal static class SandboxCommand
     }
 
     /// <summary>Starts the sandbox from the verb's options and prints its endpoints.</summary>
-    internal static async Task<SandboxHost> StartAsync(ParseResult parse, CancellationToken cancellationToken)
+    internal static async Task<SandboxHost> StartAsync(ParseResult parse, CancellationToken cancellationToken, string? defaultDataDirectory = null)
     {
         var options = new SandboxOptions
         {
@@ -57,6 +57,10 @@ internal static class SandboxCommand
         if (parse.GetValue(Data) is { Length: > 0 } data)
         {
             options = options with { DataDirectory = Path.GetFullPath(data) };
+        }
+        else if (defaultDataDirectory is not null)
+        {
+            options = options with { DataDirectory = defaultDataDirectory };
         }
 
         await Console.Out.WriteLineAsync($"sandbox: {Warning}");

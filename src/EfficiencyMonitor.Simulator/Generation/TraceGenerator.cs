@@ -1,5 +1,6 @@
 using System.Globalization;
 using EfficiencyMonitor.Simulator.Scenarios;
+using EfficiencyMonitor.Simulator.Traces;
 
 namespace EfficiencyMonitor.Simulator.Generation;
 
@@ -39,6 +40,15 @@ namespace EfficiencyMonitor.Simulator.Generation;
 /// context, queueing growing as ρ/(1−ρ), each with log-normal noise. ρ is an exponential average of offered busy time over
 /// the pool's instances and speed. Power follows utilization between the GPU type's idle and max watts, under any cap.
 /// </para>
+/// <para>
+/// <b>Trace mode</b> (the constructor taking <see cref="TraceArrival"/>s): a production trace replaces the plan's arrivals,
+/// lengths and prefix identity. Each arrival is a request's <c>started_at</c> (trace time rebased to the run's start; the
+/// finish follows from the physics, and a reorder buffer restores event-time order); its prompt is its chain of hashed
+/// blocks, so the same KV hierarchy decides which blocks come from which tier. Requests go to the instance holding the
+/// longest prefix locally (cache-aware routing, as Mooncake's scheduler does; ties spread by hash). The scenario still
+/// supplies the fleet (instance counts as written, not scaled by a rate), model, tenants, reasoning share and status rates;
+/// sessions, system prompts and documents are not used: the trace's hash chains already carry that reuse.
+/// </para>
 /// </remarks>
 public sealed class TraceGenerator
 {
@@ -69,6 +79,11 @@ public sealed class TraceGenerator
     private readonly List<(ulong Key, int Tokens)> _prefix = [];
     private readonly Queue<SimulatedRecord> _pending = new();
     private readonly double _lambdaMax;
+    private readonly IEnumerator<TraceArrival>? _arrivals;
+    private readonly PriorityQueue<SimulatedRecord, (long Time, long Order)>? _reorder;
+    private TraceArrival? _nextArrival;
+    private long _arrivalZeroMs = long.MinValue;
+    private long _reorderOrder;
     private double _nextSlot;
     private double _nextTick;
     private long _requests;
@@ -78,6 +93,16 @@ public sealed class TraceGenerator
     /// <summary>Creates a generator.</summary>
     /// <exception cref="ArgumentException">The options are invalid.</exception>
     public TraceGenerator(Scenario scenario, GeneratorOptions options)
+        : this(scenario, options, null)
+    {
+    }
+
+    /// <summary>
+    /// Creates a generator driven by a production trace: arrivals, lengths and prefix identity come from
+    /// <paramref name="arrivals"/> (in arrival order; the first is the run's zero), everything else from the scenario.
+    /// </summary>
+    /// <exception cref="ArgumentException">The options are invalid.</exception>
+    public TraceGenerator(Scenario scenario, GeneratorOptions options, IEnumerable<TraceArrival>? arrivals)
     {
         ArgumentNullException.ThrowIfNull(scenario);
         ArgumentNullException.ThrowIfNull(options);
@@ -97,7 +122,14 @@ public sealed class TraceGenerator
         _incidents = [.. scenario.Incidents];
         _lambdaMax = options.Rate * (1 + scenario.Diurnal.Amplitude);
 
-        var scale = options.Rate / scenario.ReferenceRate;
+        // A trace brings its own rate: the scenario's fleet is taken as written.
+        var scale = arrivals is null ? options.Rate / scenario.ReferenceRate : 1;
+        if (arrivals is not null)
+        {
+            _arrivals = arrivals.GetEnumerator();
+            _reorder = new PriorityQueue<SimulatedRecord, (long, long)>();
+        }
+
         var pools = new List<PoolState>();
         _deployments = new DeploymentState[scenario.Deployments.Count];
         for (var d = 0; d < _deployments.Length; d++)
@@ -159,7 +191,33 @@ public sealed class TraceGenerator
     }
 
     /// <summary>The next record in event-time order; false when the count or duration is reached.</summary>
-    public bool TryNext(out SimulatedRecord record)
+    public bool TryNext(out SimulatedRecord record) => _reorder is null ? TryNextInOrder(out record) : TryNextReordered(_reorder, out record);
+
+    /// <summary>
+    /// Trace mode: a request is generated at its arrival but emitted at its finish, so records wait in a heap until nothing
+    /// still to come can be earlier (every later record's time is at or after the next arrival or power tick).
+    /// </summary>
+    private bool TryNextReordered(PriorityQueue<SimulatedRecord, (long Time, long Order)> heap, out SimulatedRecord record)
+    {
+        while (true)
+        {
+            var watermark = _done ? long.MaxValue : _startMs + (long)Math.Floor(Math.Min(_nextSlot, _nextTick) * 1000.0);
+            if (heap.TryPeek(out _, out var head) && head.Time <= watermark && _pending.Count == 0)
+            {
+                record = heap.Dequeue();
+                return true;
+            }
+
+            if (!TryNextInOrder(out var next))
+            {
+                return heap.TryDequeue(out record, out _);
+            }
+
+            heap.Enqueue(next, (next.EventTimeUnixMs, _reorderOrder++));
+        }
+    }
+
+    private bool TryNextInOrder(out SimulatedRecord record)
     {
         if (_pending.TryDequeue(out record))
         {
@@ -168,6 +226,14 @@ public sealed class TraceGenerator
 
         if (_done || (_options.Count is { } count && _requests >= count))
         {
+            _done = true;
+            record = default;
+            return false;
+        }
+
+        if (_arrivals is not null && double.IsPositiveInfinity(_nextSlot))
+        {
+            // The trace is exhausted: the run ends with its last arrival.
             _done = true;
             record = default;
             return false;
@@ -184,7 +250,7 @@ public sealed class TraceGenerator
 
             EmitPowerSamples(_nextTick);
             _nextTick += _scenario.PowerSampleIntervalSeconds;
-            return _pending.TryDequeue(out record) || TryNext(out record);
+            return _pending.TryDequeue(out record) || TryNextInOrder(out record);
         }
 
         if (_nextSlot > _endSeconds)
@@ -195,8 +261,9 @@ public sealed class TraceGenerator
         }
 
         var slot = _nextSlot;
+        var arrival = _nextArrival;
         _nextSlot = NextSlot(slot);
-        record = GenerateRequest(slot);
+        record = GenerateRequest(slot, arrival);
         return true;
     }
 
@@ -215,6 +282,23 @@ public sealed class TraceGenerator
 
     private double NextSlot(double from)
     {
+        if (_arrivals is not null)
+        {
+            if (!_arrivals.MoveNext())
+            {
+                _nextArrival = null;
+                return double.PositiveInfinity;
+            }
+
+            _nextArrival = _arrivals.Current;
+            if (_arrivalZeroMs == long.MinValue)
+            {
+                _arrivalZeroMs = _nextArrival.TimestampMs;
+            }
+
+            return (_nextArrival.TimestampMs - _arrivalZeroMs) / 1000.0;
+        }
+
         // Lewis–Shedler thinning: candidates at the peak rate, kept with probability rate(t)/peak.
         var t = from;
         while (true)
@@ -227,7 +311,7 @@ public sealed class TraceGenerator
         }
     }
 
-    private SimulatedRecord GenerateRequest(double now)
+    private SimulatedRecord GenerateRequest(double now, TraceArrival? arrival)
     {
         var seq = (ulong)_requests++;
         ApplyIncidents(now);
@@ -238,12 +322,12 @@ public sealed class TraceGenerator
 
         // ---- plan: who, what, how long (incidents never touch this) ----
         SessionState? session = null;
-        if (workload.HasSessions && workload.Ready.TryPeek(out _, out var ready) && ready.Ready <= now)
+        if (arrival is null && workload.HasSessions && workload.Ready.TryPeek(out _, out var ready) && ready.Ready <= now)
         {
             session = workload.Ready.Dequeue();
             session.Turn++;
         }
-        else if (workload.HasSessions)
+        else if (arrival is null && workload.HasSessions)
         {
             session = NewSession(workload, maxContext);
         }
@@ -255,7 +339,25 @@ public sealed class TraceGenerator
         _prefix.Clear();
         ulong parent;
         ulong ownKey;
-        if (session is not null)
+        if (arrival is not null)
+        {
+            // The trace's prompt is its block chain (its leading ids are the shared system prompt and earlier turns).
+            var ti = Pick(workload.TenantCdf, _plan.NextDouble());
+            tenant = workload.Tenants[ti];
+            parent = 0;
+            for (var i = 0; i < arrival.BlockIds.Length; i++)
+            {
+                _prefix.Add((SimRandom.Hash(0x7ACE_B10C, unchecked((ulong)arrival.BlockIds[i])), arrival.BlockTokenCount(i)));
+            }
+
+            newTokens = 0;
+
+            // The trace's output length is all generated tokens; the scenario says how many of them are hidden reasoning.
+            reasoning = Math.Min(Tokens(spec.ReasoningTokens), arrival.OutputTokens);
+            visibleOutput = arrival.OutputTokens - reasoning;
+            ownKey = 0;
+        }
+        else if (session is not null)
         {
             tenant = session.Tenant;
             parent = workload.SystemKeys[Array.IndexOf(workload.Tenants, tenant)];
@@ -287,7 +389,7 @@ public sealed class TraceGenerator
             ownKey = SimRandom.Hash(parent, seq, 0xFEED);
         }
 
-        if (spec.Documents is { } docs && workload.DocumentCdf is { } docCdf)
+        if (arrival is null && spec.Documents is { } docs && workload.DocumentCdf is { } docCdf)
         {
             // Retrieved chunks, placed in a canonical (id) order so prompts sharing documents share a prefix.
             var count = Tokens(docs.PerRequest);
@@ -382,7 +484,8 @@ public sealed class TraceGenerator
         reasoning = Math.Min(reasoning, outputTokens);
 
         // ---- KV cache: which prefix tokens come from which tier ----
-        var instance = session is not null
+        var instance = arrival is not null ? RouteByPrefix(dep, seq)
+            : session is not null
             ? (SimRandom.HashUnit(_seed, seq, 0xAFF) < dep.Spec.KvCache.SessionAffinity ? session.Home : (int)(SimRandom.Hash(_seed, seq, 0x1A57) % (ulong)dep.Caches.Length))
             : (int)(SimRandom.Hash(_seed, seq, 0x1A57) % (ulong)dep.Caches.Length);
         var cache = dep.Caches[instance];
@@ -420,7 +523,10 @@ public sealed class TraceGenerator
         }
 
         var ownTokens = newTokens + (session is not null ? visibleOutput : 0);
-        cache.Use(ownKey, (long)(ownTokens * dep.KvBytesPerToken));
+        if (arrival is null)
+        {
+            cache.Use(ownKey, (long)(ownTokens * dep.KvBytesPerToken));
+        }
 
         // ---- physics ----
         var phys = dep.Spec.Physics;
@@ -487,8 +593,15 @@ public sealed class TraceGenerator
             dep.Decode.Offer(now, nominalDecode);
         }
 
+        // Generated clock: now is the finish. Trace: now is the arrival, and the finish follows from the physics.
         var finishedMs = _startMs + (long)Math.Round(now * 1000.0);
         var startedMs = finishedMs - (long)Math.Round(totalMs);
+        if (arrival is not null)
+        {
+            startedMs = finishedMs;
+            finishedMs = startedMs + (long)Math.Round(totalMs);
+        }
+
         var firstTokenMs = startedMs + (long)Math.Round(ttftMs);
         var kvBytes = transferBytes + (long)((cached[1] + cached[2] + cached[3]) * kvb);
 
@@ -730,6 +843,32 @@ public sealed class TraceGenerator
                 }
             }
         }
+    }
+
+    /// <summary>The instance holding the longest prefix of the prompt in its local tiers; ties go to a hashed start.</summary>
+    private int RouteByPrefix(DeploymentState dep, ulong seq)
+    {
+        var n = dep.Caches.Length;
+        var first = (int)(SimRandom.Hash(_seed, seq, 0x1A57) % (ulong)n);
+        var best = first;
+        var bestLength = -1;
+        for (var k = 0; k < n; k++)
+        {
+            var i = (first + k) % n;
+            var length = 0;
+            while (length < _prefix.Count && dep.Caches[i].Find(_prefix[length].Key) is >= 0 and < 3)
+            {
+                length++;
+            }
+
+            if (length > bestLength)
+            {
+                best = i;
+                bestLength = length;
+            }
+        }
+
+        return best;
     }
 
     /// <summary>Mean-one log-normal noise drawn from (seed, request, purpose) alone.</summary>

@@ -62,19 +62,33 @@ public sealed partial class SandboxVerbTests
     }
 
     [Fact]
-    public async Task Demo_ShortDuration_MigratesPrintsTablesAndExits()
+    public async Task Demo_ShortDuration_IngestsSimulatedTrafficPrintsWhatLandedAndExits()
     {
         var data = Path.Combine(Path.GetTempPath(), "em-demo-verb", Guid.NewGuid().ToString("N"));
-        await using var demo = ServiceProcess.Start(["demo", "--clickhouse-http", "127.0.0.1:0", "--kafka", "127.0.0.1:0", "--data", data, "--duration", "1s"]);
+        await using var demo = ServiceProcess.Start(["demo", "--clickhouse-http", "127.0.0.1:0", "--kafka", "127.0.0.1:0", "--urls", "http://127.0.0.1:0", "--data", data, "--duration", "4s", "--rate", "100"]);
         var exit = await demo.WaitForExitAsync(Startup);
 
         Assert.True(exit == 0, $"exit {exit}\nstdout:\n{demo.Stdout}\nstderr:\n{demo.Stderr}");
         Assert.Contains("clickhouse-http: http://127.0.0.1:", demo.Stdout, StringComparison.Ordinal);
-        Assert.Matches(@"migrations: \d+ applied", demo.Stdout);
-        Assert.Contains("inference_requests", demo.Stdout, StringComparison.Ordinal);
-        Assert.Contains("gpu_power_samples", demo.Stdout, StringComparison.Ordinal);
+        Assert.Contains("simulating scenario 'default'", demo.Stdout, StringComparison.Ordinal);
+        var sent = RequestsSent().Match(demo.Stdout);
+        Assert.True(sent.Success, demo.Stdout);
+        var requests = long.Parse(sent.Groups[1].Value.Replace(",", "", StringComparison.Ordinal), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(requests > 100, $"only {requests} requests simulated");
+        // Every simulated request landed: the raw table's row count printed equals what was sent.
+        var stored = RawRows().Match(demo.Stdout);
+        Assert.True(stored.Success, demo.Stdout);
+        Assert.Equal(requests, long.Parse(stored.Groups[1].Value.Replace(",", "", StringComparison.Ordinal), System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Contains("per deployment (from the per-minute rollups):", demo.Stdout, StringComparison.Ordinal);
+        Assert.Contains("llama-70b-chat-prod", demo.Stdout, StringComparison.Ordinal);
         Assert.Contains("stopping", demo.Stdout, StringComparison.Ordinal);
     }
+
+    [GeneratedRegex(@"sent [\d,]+ records \(([\d,]+) requests\)")]
+    private static partial Regex RequestsSent();
+
+    [GeneratedRegex(@"inference_requests\s+MergeTree\s+([\d,]+)")]
+    private static partial Regex RawRows();
 
     [GeneratedRegex(@"clickhouse-http: (\S+)")]
     private static partial Regex ClickHouseLine();

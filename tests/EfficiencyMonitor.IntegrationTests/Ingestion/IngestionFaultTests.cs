@@ -117,6 +117,70 @@ public sealed class IngestionFaultTests
         Assert.True(rssPeak - rssBefore < 150L * 1024 * 1024, $"RSS grew by {(rssPeak - rssBefore) / 1048576} MiB during the outage");
     }
 
+    [Fact]
+    public async Task Run_BrokerDownFor10Seconds_ReconnectsAndStoresEverythingOnce()
+    {
+        // A cluster of this test's own, so taking its broker down disturbs no other test.
+        using var cluster = MockKafkaCluster.Start();
+        await using var harness = await IngestionHarness.CreateAsync("ing_broker", partitions: 8);
+        harness.KafkaBootstrap = cluster.Bootstraps;
+        cluster.CreateTopic(harness.RequestsTopic, harness.Partitions);
+        cluster.CreateTopic(harness.PowerTopic, 4);
+        cluster.CreateTopic(harness.DeadLetterTopic, 4);
+        var now = TimeProvider.System.GetUtcNow();
+        await harness.StartServiceAsync();
+        using (var producer = TelemetryRecords.CreateProducer(cluster.Bootstraps))
+        {
+            TelemetryRecords.ProduceAll(producer, harness.RequestsTopic, harness.Partitions, Enumerable.Range(0, 5_000).Select(i => TelemetryRecords.Request("broker", i, now)));
+        }
+
+        Assert.Equal(5_000UL, await harness.WaitForRowsAsync("inference_requests", 5_000, Settle));
+        cluster.SetBrokerUp(1, up: false);
+        await Task.Delay(TimeSpan.FromSeconds(10));
+        Assert.True(Directory.Exists($"/proc/{harness.Service.Id}"), "the service must ride out the broker loss");
+        cluster.SetBrokerUp(1, up: true);
+        using (var producer = TelemetryRecords.CreateProducer(cluster.Bootstraps))
+        {
+            TelemetryRecords.ProduceAll(producer, harness.RequestsTopic, harness.Partitions, Enumerable.Range(5_000, 5_000).Select(i => TelemetryRecords.Request("broker", i, now)));
+        }
+
+        Assert.Equal(10_000UL, await harness.WaitForRowsAsync("inference_requests", 10_000, Settle));
+        await Task.Delay(2_000);
+        Assert.Equal(10_000UL, await harness.ScalarAsync<ulong>("SELECT count() FROM inference_requests"));
+        Assert.Equal(10_000UL, await harness.ScalarAsync<ulong>("SELECT uniqExact(request_id) FROM inference_requests"));
+    }
+
+    [Fact]
+    public async Task Run_TopicRecreatedOnAnotherBroker_OldWatermarkIgnoredNothingSkipped()
+    {
+        await using var harness = await IngestionHarness.CreateAsync("ing_recreate", partitions: 4);
+        var now = TimeProvider.System.GetUtcNow();
+        await harness.StartServiceAsync();
+        using (var producer = TelemetryRecords.CreateProducer(harness.KafkaBootstrap))
+        {
+            TelemetryRecords.ProduceAll(producer, harness.RequestsTopic, harness.Partitions, Enumerable.Range(0, 3_000).Select(i => TelemetryRecords.Request("old", i, now)));
+        }
+
+        Assert.Equal(3_000UL, await harness.WaitForRowsAsync("inference_requests", 3_000, Settle));
+        await harness.KillServiceAsync();
+
+        // Same database, same topic names, a brand-new log (offsets from 0 again): the stored watermarks (~750 per
+        // partition) must not make the service skip the first 750 records of each new partition.
+        using var cluster = MockKafkaCluster.Start();
+        cluster.CreateTopic(harness.RequestsTopic, harness.Partitions);
+        cluster.CreateTopic(harness.PowerTopic, 4);
+        cluster.CreateTopic(harness.DeadLetterTopic, 4);
+        harness.KafkaBootstrap = cluster.Bootstraps;
+        await harness.StartServiceAsync();
+        using (var producer = TelemetryRecords.CreateProducer(cluster.Bootstraps))
+        {
+            TelemetryRecords.ProduceAll(producer, harness.RequestsTopic, harness.Partitions, Enumerable.Range(0, 1_000).Select(i => TelemetryRecords.Request("new", i, now)));
+        }
+
+        Assert.Equal(4_000UL, await harness.WaitForRowsAsync("inference_requests", 4_000, Settle));
+        Assert.Contains("another log with this name", harness.Service.Stdout, StringComparison.Ordinal);
+    }
+
     private static long ResidentBytes(int pid)
     {
         foreach (var line in File.ReadLines($"/proc/{pid}/status"))

@@ -23,6 +23,7 @@ internal sealed class IngestionHarness : IAsyncDisposable
         DeadLetterTopic = deadLetters;
         Partitions = partitions;
         ClickHouseUrl = endpoints.ClickHouseUrl.ToString();
+        KafkaBootstrap = endpoints.KafkaBootstrap;
     }
 
     public EngineEndpoints Endpoints { get; }
@@ -36,6 +37,9 @@ internal sealed class IngestionHarness : IAsyncDisposable
     public string DeadLetterTopic { get; }
 
     public int Partitions { get; }
+
+    /// <summary>The Kafka bootstrap the service is given (a test may use a cluster of its own to take its broker down).</summary>
+    public string KafkaBootstrap { get; set; } = "";
 
     /// <summary>The ClickHouse URL the service is given (a test may point it at a forwarder to simulate an outage).</summary>
     public string ClickHouseUrl { get; set; }
@@ -61,7 +65,7 @@ internal sealed class IngestionHarness : IAsyncDisposable
         _service = ServiceProcess.Start(["run", "--urls", "http://127.0.0.1:0"], new Dictionary<string, string>
         {
             ["EM_CLICKHOUSE_URL"] = ClickHouseUrl,
-            ["EM_KAFKA_BOOTSTRAP"] = Endpoints.KafkaBootstrap,
+            ["EM_KAFKA_BOOTSTRAP"] = KafkaBootstrap,
             ["EM_ClickHouse__Database"] = Database,
             ["EM_Kafka__RequestsTopic"] = RequestsTopic,
             ["EM_Kafka__PowerTopic"] = PowerTopic,
@@ -119,7 +123,7 @@ internal sealed class IngestionHarness : IAsyncDisposable
     {
         using var consumer = new ConsumerBuilder<byte[]?, byte[]>(new ConsumerConfig
         {
-            BootstrapServers = Endpoints.KafkaBootstrap,
+            BootstrapServers = KafkaBootstrap,
             GroupId = $"dlq-reader-{Guid.NewGuid():N}",
             AutoOffsetReset = AutoOffsetReset.Earliest,
             EnableAutoCommit = false,

@@ -1,0 +1,86 @@
+using System.Globalization;
+using Confluent.Kafka;
+using EfficiencyMonitor.IntegrationTests.Ingestion;
+using EfficiencyMonitor.Simulator.Generation;
+using EfficiencyMonitor.Simulator.Output;
+using EfficiencyMonitor.Simulator.Scenarios;
+using EfficiencyMonitor.Simulator.Traces;
+using Xunit.Abstractions;
+
+namespace EfficiencyMonitor.IntegrationTests.Simulator.Traces;
+
+public sealed class TraceReplayIngestionTests(ITestOutputHelper output)
+{
+    private const int MooncakeRequests = 12_031;
+
+    /// <summary>
+    /// The suite replays at 600x (about 6 s); <c>EM_TRACE_REPLAY_SPEED=60</c> runs the one-minute replay by hand.
+    /// </summary>
+    private static double Speed =>
+        double.TryParse(Environment.GetEnvironmentVariable("EM_TRACE_REPLAY_SPEED"), NumberStyles.Float, CultureInfo.InvariantCulture, out var s) && s > 0 ? s : 600;
+
+    [Fact]
+    public async Task Replay_WholeMooncakeTraceThroughService_EveryRequestStoredExactlyOnce()
+    {
+        var root = RepoRoot();
+        var tracePath = Environment.GetEnvironmentVariable("EM_MOONCAKE_TRACE") is { Length: > 0 } p
+            ? p
+            : Path.GetFullPath(Path.Combine(root, "..", "shared", "data", "traces", "mooncake-conversation.jsonl"));
+        Assert.True(File.Exists(tracePath), $"the Mooncake trace is not at {tracePath}; set EM_MOONCAKE_TRACE");
+        var summary = TraceSummary.Compute(MooncakeTrace.Read(tracePath, new TraceSelection()));
+        Assert.Equal(MooncakeRequests, summary.Requests);
+        var scenario = ScenarioLoader.LoadFile(Path.Combine(root, "deploy", "scenarios", "mooncake-conversation.yaml"));
+
+        await using var harness = await IngestionHarness.CreateAsync("trace_replay", partitions: 8);
+        await harness.StartServiceAsync();
+        var speed = Speed;
+        var generator = new TraceGenerator(scenario, new GeneratorOptions
+        {
+            // The hour ends about now: no record is ever ahead of the wall clock (the decoder rejects future timestamps).
+            Start = TraceReplay.DefaultStart(TimeProvider.System.GetUtcNow(), summary.Duration, speed),
+            Rate = scenario.ReferenceRate,
+            Seed = 11,
+        }, MooncakeTrace.Read(tracePath, new TraceSelection()));
+        using var producer = new ProducerBuilder<string, byte[]>(KafkaPump.DefaultConfig(harness.Endpoints.KafkaBootstrap)).Build();
+        var pump = new KafkaPump(producer, new PumpOptions
+        {
+            RequestsTopic = harness.RequestsTopic,
+            PowerTopic = harness.PowerTopic,
+            Speed = speed,
+            FlushTimeout = TimeSpan.FromSeconds(10),
+        }, TimeProvider.System);
+        var powerSent = 0L;
+        var requestsSent = 0L;
+        var result = await pump.RunAsync(generator.Generate(), p => (powerSent, requestsSent) = (p.Power, p.Requests), CancellationToken.None);
+        var ingestStarted = TimeProvider.System.GetTimestamp();
+
+        var rows = await harness.WaitForRowsAsync("inference_requests", MooncakeRequests, TimeSpan.FromSeconds(120));
+        var drain = TimeProvider.System.GetElapsedTime(ingestStarted);
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{speed}x: pumped {result.Produced:N0} records ({requestsSent:N0} requests, {powerSent:N0} power) in {result.Elapsed.TotalSeconds:0.0} s (trace {summary.Duration.TotalSeconds:N0} s); all requests stored {drain.TotalSeconds:0.0} s after the pump finished"));
+        Assert.Equal(0, result.Failed);
+        Assert.Equal(result.Produced, result.Delivered);
+        Assert.Equal(MooncakeRequests, requestsSent);
+        Assert.Equal((ulong)MooncakeRequests, rows);
+        Assert.Equal((ulong)MooncakeRequests, await harness.ScalarAsync<ulong>("SELECT uniqExact(request_id) FROM inference_requests"));
+        Assert.Equal((ulong)summary.InputTokens, await harness.ScalarAsync<ulong>("SELECT sum(input_tokens) FROM inference_requests"));
+
+        // The stored hour spans the trace's hour of event time.
+        var span = await harness.ScalarAsync<double>("SELECT dateDiff('millisecond', min(started_at), max(started_at)) / 1000.0 FROM inference_requests");
+        Assert.InRange(span, summary.Duration.TotalSeconds - 1, summary.Duration.TotalSeconds + 1);
+        Assert.Equal((ulong)powerSent, await harness.WaitForRowsAsync("gpu_power_samples", (ulong)powerSent, TimeSpan.FromSeconds(60)));
+    }
+
+    private static string RepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "EfficiencyMonitor.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("no EfficiencyMonitor.sln above the test binaries");
+    }
+}
