@@ -41,11 +41,12 @@ public sealed partial class RealizedEfficiencyRunner(
             var progress = await store.ReadProgressAsync(w, cancellationToken);
             var catchUpFloor = now.ToUnixTimeSeconds() - (long)o.MaxCatchUp.TotalSeconds;
 
-            // Deployments with a progress mark, plus new ones: seen within the lateness horizon (or, on the very first
-            // run, within MaxCatchUp). A known deployment is resumed from its mark even after a long outage.
-            var discoverFrom = progress.Count > 0 ? closableEnd - (long)o.LatenessHorizon.TotalSeconds - w : catchUpFloor;
+            // Deployments with a progress mark, plus the ones without: discovered from MaxCatchUp back, so a deployment
+            // whose first windows were not reached before a restart still starts at its first data (discovering only
+            // within the lateness horizon once any mark existed lost those windows — a kill-and-restart test caught it).
+            // A known deployment is resumed from its mark even after a long outage.
             var series = progress.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
-            foreach (var (deployment, firstS) in await store.DiscoverAsync(discoverFrom, cancellationToken))
+            foreach (var (deployment, firstS) in await store.DiscoverAsync(catchUpFloor, cancellationToken))
             {
                 series.TryAdd(deployment, Floor(Math.Max(firstS, catchUpFloor), w));
             }
