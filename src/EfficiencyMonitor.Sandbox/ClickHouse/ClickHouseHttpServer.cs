@@ -154,6 +154,11 @@ public sealed partial class ClickHouseHttpServer : IAsyncDisposable
                 options.AddServerHeader = false;
                 // Our own limit applies after decompression (MaxRequestBodyBytes); big batches must not hit Kestrel's 30 MB default.
                 options.Limits.MaxRequestBodySize = null;
+                // ClickHouse accepts URIs up to http_max_uri_size = 1 MiB (query and param_* travel in the URL);
+                // Kestrel's 8 KiB default answered 414 to a catalog passed as a parameter.
+                options.Limits.MaxRequestLineSize = 1024 * 1024;
+                options.Limits.MaxRequestHeadersTotalSize = 1024 * 1024 + 64 * 1024;
+                options.Limits.MaxRequestBufferSize = 2 * 1024 * 1024; // must hold the longest request line + headers
                 options.Listen(endpoint);
             });
             // The default ConsoleLifetime would take over SIGTERM/Ctrl-C and stop this endpoint behind its host's back:

@@ -69,6 +69,27 @@ public sealed class TraceReplayIngestionTests(ITestOutputHelper output)
         var span = await harness.ScalarAsync<double>("SELECT dateDiff('millisecond', min(started_at), max(started_at)) / 1000.0 FROM inference_requests");
         Assert.InRange(span, summary.Duration.TotalSeconds - 1, summary.Duration.TotalSeconds + 1);
         Assert.Equal((ulong)powerSent, await harness.WaitForRowsAsync("gpu_power_samples", (ulong)powerSent, TimeSpan.FromSeconds(60)));
+
+        // The spend job prices the replayed hour (the service stored the embedded catalog at start): 5-minute windows
+        // follow each other without a gap from the first window with data to the last closed one, and 1-hour windows too.
+        var clickHouse = new EfficiencyMonitor.Storage.ClickHouseOptions { Url = harness.Endpoints.ClickHouseUrl.ToString(), Database = harness.Database };
+        using (var toolkit = new EfficiencyMonitor.Jobs.EfficiencyToolkit(clickHouse, new EfficiencyMonitor.Jobs.JobsOptions(), TimeProvider.System,
+            Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance))
+        {
+            var run = await toolkit.Runner.RunOnceAsync(CancellationToken.None);
+            Assert.Equal(0, run.Failed);
+        }
+
+        var windows = await harness.ScalarAsync<ulong>("SELECT count() FROM efficiency_windows FINAL WHERE window_seconds = 300 AND deployment = 'kimi-conversation' AND tenant = ''");
+        var spanWindows = await harness.ScalarAsync<ulong>(
+            "SELECT toUInt64(dateDiff('second', min(window_start), max(window_start)) / 300 + 1) FROM efficiency_windows FINAL WHERE window_seconds = 300 AND deployment = 'kimi-conversation' AND tenant = ''");
+        output.WriteLine($"spend job: {windows} five-minute windows for kimi-conversation");
+        Assert.Equal(spanWindows, windows); // contiguous
+        // The hour (3,537 s) minus the windows still open (closing delay 2 min, the last partial window): at least 10 of 12.
+        Assert.True(windows >= 10, $"only {windows} five-minute windows");
+        var requestsInWindows = await harness.ScalarAsync<ulong>("SELECT sum(requests) FROM efficiency_windows FINAL WHERE window_seconds = 300 AND deployment = 'kimi-conversation' AND tenant = ''");
+        Assert.True(requestsInWindows >= MooncakeRequests * 0.8, $"windows hold {requestsInWindows} of {MooncakeRequests} requests");
+        Assert.True(await harness.ScalarAsync<ulong>("SELECT count() FROM efficiency_windows FINAL WHERE window_seconds = 3600 AND deployment = 'kimi-conversation' AND tenant = ''") >= 1);
     }
 
     private static string RepoRoot()
