@@ -64,7 +64,7 @@ public static class TestEngines
     public static string ConnectionString(Uri clickHouseUrl, string database)
     {
         ArgumentNullException.ThrowIfNull(clickHouseUrl);
-        return $"Host={clickHouseUrl.Host};Port={clickHouseUrl.Port};Protocol={clickHouseUrl.Scheme};Username=default;Password=;Database={database}";
+        return new EfficiencyMonitor.Storage.ClickHouseOptions { Url = clickHouseUrl.ToString() }.ToConnectionString(database);
     }
 
     private static async Task<EngineEndpoints> StartAsync()

@@ -8,7 +8,7 @@ using Microsoft.Extensions.Logging;
 
 namespace EfficiencyMonitor.Service.Cli;
 
-/// <summary>What the spend verbs (catalog, report, reprice) share: endpoint options, the toolkit, catalog errors.</summary>
+/// <summary>What the verbs that talk to ClickHouse share (migrate, catalog, report, reprice): endpoint options, the toolkit, catalog errors.</summary>
 internal static class EfficiencyCli
 {
     public static Option<string?> ClickHouseUrl() => new("--clickhouse-url") { Description = "ClickHouse HTTP URL (default: ClickHouse:Url, or EM_CLICKHOUSE_URL)." };
@@ -19,14 +19,21 @@ internal static class EfficiencyCli
 
     public static Option<string?> Deployment() => new("--deployment") { Description = "Only this deployment." };
 
-    /// <summary>Builds the toolkit from configuration plus the verb's endpoint options.</summary>
-    public static EfficiencyToolkit Toolkit(ParseResult parse, Option<string?> url, Option<string?> database, ILoggerFactory loggers)
+    /// <summary>Configuration plus a verb's <c>--clickhouse-url</c> / <c>--database</c>, and the validated ClickHouse options.</summary>
+    public static (IConfigurationRoot Configuration, Storage.ClickHouseOptions ClickHouse) ClickHouse(ParseResult parse, Option<string?> url, Option<string?> database)
     {
+        ArgumentNullException.ThrowIfNull(parse);
         var overrides = new Dictionary<string, string?>();
         if (parse.GetValue(url) is { Length: > 0 } u) overrides["ClickHouse:Url"] = u;
         if (parse.GetValue(database) is { Length: > 0 } d) overrides["ClickHouse:Database"] = d;
         var configuration = ServiceConfiguration.Build(overrides);
-        var clickHouse = ServiceConfiguration.ClickHouse(configuration);
+        return (configuration, ServiceConfiguration.ClickHouse(configuration));
+    }
+
+    /// <summary>Builds the toolkit from configuration plus the verb's endpoint options.</summary>
+    public static EfficiencyToolkit Toolkit(ParseResult parse, Option<string?> url, Option<string?> database, ILoggerFactory loggers)
+    {
+        var (configuration, clickHouse) = ClickHouse(parse, url, database);
         var jobs = configuration.GetSection(JobsOptions.SectionName).Get<JobsOptions>() ?? new JobsOptions();
         return new EfficiencyToolkit(clickHouse, jobs, TimeProvider.System, loggers);
     }

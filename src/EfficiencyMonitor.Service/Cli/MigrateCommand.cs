@@ -1,5 +1,4 @@
 using System.CommandLine;
-using EfficiencyMonitor.Service.Configuration;
 using EfficiencyMonitor.Storage.Migrations;
 using Microsoft.Extensions.Logging;
 
@@ -8,15 +7,9 @@ namespace EfficiencyMonitor.Service.Cli;
 /// <summary><c>efficiency-monitor migrate</c>: applies pending ClickHouse migrations.</summary>
 internal static class MigrateCommand
 {
-    internal static readonly Option<string?> ClickHouseUrl = new("--clickhouse-url")
-    {
-        Description = "ClickHouse HTTP URL (default: ClickHouse:Url, or EM_CLICKHOUSE_URL).",
-    };
+    private static readonly Option<string?> ClickHouseUrl = EfficiencyCli.ClickHouseUrl();
 
-    internal static readonly Option<string?> Database = new("--database")
-    {
-        Description = "Target database (default: ClickHouse:Database = efficiency).",
-    };
+    private static readonly Option<string?> Database = EfficiencyCli.Database();
 
     public static Command Create()
     {
@@ -27,10 +20,7 @@ internal static class MigrateCommand
         };
         command.SetAction((parse, cancellationToken) => CommandLine.GuardAsync(async () =>
         {
-            var overrides = new Dictionary<string, string?>();
-            if (parse.GetValue(ClickHouseUrl) is { Length: > 0 } url) overrides["ClickHouse:Url"] = url;
-            if (parse.GetValue(Database) is { Length: > 0 } database) overrides["ClickHouse:Database"] = database;
-            var options = ServiceConfiguration.ClickHouse(ServiceConfiguration.Build(overrides));
+            var (_, options) = EfficiencyCli.ClickHouse(parse, ClickHouseUrl, Database);
             using var logs = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true));
             var report = await new MigrationRunner(options, logs.CreateLogger<MigrationRunner>()).ApplyAsync(cancellationToken);
             await Console.Out.WriteLineAsync($"database {options.Database}: {report.Applied.Count} applied, {report.AlreadyApplied.Count} already applied");

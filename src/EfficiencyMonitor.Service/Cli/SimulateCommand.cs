@@ -1,13 +1,11 @@
 using System.CommandLine;
 using System.Globalization;
 using Confluent.Kafka;
-using EfficiencyMonitor.Ingestion;
 using EfficiencyMonitor.Service.Configuration;
 using EfficiencyMonitor.Simulator.Generation;
 using EfficiencyMonitor.Simulator.Output;
 using EfficiencyMonitor.Simulator.Scenarios;
 using EfficiencyMonitor.Simulator.Traces;
-using Microsoft.Extensions.Options;
 
 namespace EfficiencyMonitor.Service.Cli;
 
@@ -363,12 +361,7 @@ internal static class SimulateCommand
         }
 
         var configuration = ServiceConfiguration.Build(overrides);
-        var kafka = configuration.GetSection(KafkaOptions.SectionName).Get<KafkaOptions>() ?? new KafkaOptions();
-        var validation = new KafkaOptionsValidator().Validate(null, kafka);
-        if (validation.Failed)
-        {
-            throw new OptionsValidationException(KafkaOptions.SectionName, typeof(KafkaOptions), validation.Failures);
-        }
+        var kafka = ServiceConfiguration.Kafka(configuration);
 
         var config = KafkaPump.DefaultConfig(kafka.BootstrapServers);
         kafka.ApplyTo(config);

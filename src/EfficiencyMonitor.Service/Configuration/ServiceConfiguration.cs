@@ -1,3 +1,4 @@
+using EfficiencyMonitor.Ingestion;
 using EfficiencyMonitor.Storage;
 using Microsoft.Extensions.Options;
 
@@ -51,6 +52,19 @@ public static class ServiceConfiguration
         if (result.Failed)
         {
             throw new OptionsValidationException(ClickHouseOptions.SectionName, typeof(ClickHouseOptions), result.Failures);
+        }
+
+        return options;
+    }
+
+    /// <summary>Binds and validates <see cref="KafkaOptions"/>; throws <see cref="OptionsValidationException"/> listing every problem.</summary>
+    public static KafkaOptions Kafka(IConfiguration configuration)
+    {
+        var options = configuration.GetSection(KafkaOptions.SectionName).Get<KafkaOptions>() ?? new KafkaOptions();
+        var result = new KafkaOptionsValidator().Validate(null, options);
+        if (result.Failed)
+        {
+            throw new OptionsValidationException(KafkaOptions.SectionName, typeof(KafkaOptions), result.Failures);
         }
 
         return options;
