@@ -119,6 +119,45 @@ public static class CatalogValidator
                 Range($"{tp}.first_byte_latency_ms", tier.FirstByteLatencyMs, 0, 10_000, "ms");
             }
 
+            if (d.Serving is { } sv)
+            {
+                var sp = $"{p}.serving";
+                var hw = catalog.Hardware.FirstOrDefault(h => h.GpuType == sv.GpuType);
+                if (hw is null) Add($"{sp}.gpu_type", $"gpu_type '{sv.GpuType}' is not in hardware", "add the GPU to hardware.yaml or fix the name");
+                else if (!hw.PeakDenseTflops.ContainsKey(sv.Precision))
+                    Add($"{sp}.precision", $"'{sv.Precision}' has no peak_dense_tflops on {sv.GpuType}", $"use one of {string.Join(", ", hw.PeakDenseTflops.Keys)}");
+                Range($"{sp}.prefill_gpus_per_instance", sv.PrefillGpusPerInstance, 1, 1024, "GPUs");
+                Range($"{sp}.decode_gpus_per_instance", sv.DecodeGpusPerInstance, 1, 1024, "GPUs");
+                Range($"{sp}.decode_batch", sv.DecodeBatch, 1, 65536, "sequences");
+                Range($"{sp}.prefill_mfu", sv.PrefillMfu, 1e-4, 1, "fraction of peak");
+                Range($"{sp}.decode_mbu", sv.DecodeMbu, 1e-4, 1, "fraction of HBM bandwidth");
+                Range($"{sp}.decode_mfu", sv.DecodeMfu, 1e-4, 1, "fraction of peak");
+                if (sv.Disaggregated && d.Network is null) Add($"{sp}.disaggregated", "is true but the deployment has no network", "add network: { gb_per_s, usd_per_gb } or set disaggregated: false");
+            }
+
+            if (d.Plan is { } pl)
+            {
+                var pp = $"{p}.plan";
+                if (d.Serving is null) Add(pp, "a plan needs the deployment's serving section", "add serving: (gpu_type, gpus per instance, decode_batch, mfu/mbu)");
+                Range($"{pp}.success_rate", pl.SuccessRate, 1e-6, 1, "fraction");
+                Range($"{pp}.utilization", pl.Utilization, 1e-6, 1, "fraction");
+                Range($"{pp}.input_tokens", pl.InputTokens, 0, 1e8, "tokens");
+                Range($"{pp}.output_tokens", pl.OutputTokens, 0, 1e8, "tokens");
+                Range($"{pp}.reasoning_tokens", pl.ReasoningTokens, 0, Math.Max(pl.OutputTokens, 0), "tokens (≤ output_tokens)");
+                var hits = pl.HitRateHbm + pl.HitRateDram + pl.HitRateLocalSsd + pl.HitRateRemote;
+                foreach (var (name, v) in new[] { ("hit_rate_hbm", pl.HitRateHbm), ("hit_rate_dram", pl.HitRateDram), ("hit_rate_local_ssd", pl.HitRateLocalSsd), ("hit_rate_remote", pl.HitRateRemote) })
+                    Range($"{pp}.{name}", v, 0, 1, "fraction of input tokens");
+                if (hits > 1 + 1e-9) Add($"{pp}.hit_rate_*", string.Create(CultureInfo.InvariantCulture, $"hit rates sum to {hits:0.###} > 1"), "hit rates are shares of input tokens; they sum to at most 1");
+                foreach (var (name, v) in new[]
+                         {
+                             ("prefill_gpu_seconds_per_token", pl.PrefillGpuSecondsPerToken), ("load_hbm_gpu_seconds_per_token", pl.LoadHbmGpuSecondsPerToken),
+                             ("load_dram_gpu_seconds_per_token", pl.LoadDramGpuSecondsPerToken), ("load_local_ssd_gpu_seconds_per_token", pl.LoadLocalSsdGpuSecondsPerToken),
+                             ("load_remote_gpu_seconds_per_token", pl.LoadRemoteGpuSecondsPerToken), ("decode_gpu_seconds_per_token", pl.DecodeGpuSecondsPerToken),
+                             ("fixed_usd_per_gpu_second", pl.FixedUsdPerGpuSecond), ("energy_usd_per_busy_gpu_second", pl.EnergyUsdPerBusyGpuSecond),
+                         })
+                    Range($"{pp}.{name}", v, 0, 1e6, "per token or per GPU-second");
+            }
+
             if (d.Network is { } n)
             {
                 Range($"{p}.network.gb_per_s", n.GbPerS, 0.001, 100_000, "GB/s");

@@ -286,6 +286,114 @@ public sealed record DeploymentEntry : IEffectiveDated
 
     /// <summary>Prefill→decode KV transfer network (null for aggregated serving).</summary>
     public NetworkEntry? Network { get; init; }
+
+    /// <summary>How the model is served (GPUs per instance, batch, achieved fractions); the predictive model needs it.</summary>
+    public ServingEntry? Serving { get; init; }
+
+    /// <summary>The planned workload and efficiency drift is measured against (written by <c>calibrate</c>).</summary>
+    public WorkloadPlan? Plan { get; init; }
+}
+
+/// <summary>
+/// Serving shape and achieved efficiency of a deployment (MODEL.md §3): <c>g</c> per pool, decode batch <c>B</c>, and the
+/// achieved fractions of peak (MFU for prefill, MBU and MFU for decode) that calibration fits from production.
+/// </summary>
+public sealed record ServingEntry
+{
+    /// <summary>GPU type of the instances (a hardware entry).</summary>
+    public required string GpuType { get; init; }
+
+    /// <summary>Precision the matmuls run at (a key of <see cref="HardwareEntry.PeakDenseTflops"/>, e.g. <c>bf16</c>).</summary>
+    public string Precision { get; set; } = "bf16";
+
+    /// <summary>Prefill and decode run on separate pools (KV shipped over <see cref="DeploymentEntry.Network"/>).</summary>
+    public bool Disaggregated { get; init; }
+
+    /// <summary>GPUs per prefill instance (<c>g_pf</c>; the aggregated instance size when not disaggregated).</summary>
+    public int PrefillGpusPerInstance { get; init; }
+
+    /// <summary>GPUs per decode instance (<c>g_dec</c>).</summary>
+    public int DecodeGpusPerInstance { get; init; }
+
+    /// <summary>Concurrent sequences per decode step (<c>B</c>).</summary>
+    public int DecodeBatch { get; init; }
+
+    /// <summary>Achieved fraction of peak FLOP/s during prefill.</summary>
+    public double PrefillMfu { get; init; }
+
+    /// <summary>Achieved fraction of HBM bandwidth during decode.</summary>
+    public double DecodeMbu { get; init; }
+
+    /// <summary>Achieved fraction of peak FLOP/s during decode (when compute-bound).</summary>
+    public double DecodeMfu { get; init; }
+
+    /// <summary>Where the fractions come from (vendor/benchmark figure, or the calibration windows).</summary>
+    public string Source { get; set; } = "";
+}
+
+/// <summary>
+/// A planned workload and its efficiency, per request (MODEL.md §4): the mix (tokens, hit rates, success rate), the busy
+/// GPU-seconds per token of each component as the model predicts them for that mix, the prices and the utilization.
+/// Spend per successful output = busy GPU-s per request × (fixed $/GPU-s ÷ utilization + energy $/busy GPU-s) ÷ success rate.
+/// </summary>
+public sealed record WorkloadPlan
+{
+    /// <summary>Where the plan comes from (calibration windows or forecast file).</summary>
+    public string Source { get; set; } = "";
+
+    /// <summary>Requests per second the plan expects (informational; spend per success does not depend on it).</summary>
+    public double RequestsPerSecond { get; init; }
+
+    /// <summary>Successful outputs / requests.</summary>
+    public double SuccessRate { get; init; }
+
+    /// <summary>Busy GPU time / provisioned GPU time.</summary>
+    public double Utilization { get; init; }
+
+    /// <summary>Input tokens per request, cached ones included.</summary>
+    public double InputTokens { get; init; }
+
+    /// <summary>Output tokens per request, hidden reasoning included.</summary>
+    public double OutputTokens { get; init; }
+
+    /// <summary>Hidden reasoning tokens per request (part of <see cref="OutputTokens"/>).</summary>
+    public double ReasoningTokens { get; init; }
+
+    /// <summary>Share of input tokens served from HBM.</summary>
+    public double HitRateHbm { get; init; }
+
+    /// <summary>Share of input tokens served from DRAM.</summary>
+    public double HitRateDram { get; init; }
+
+    /// <summary>Share of input tokens served from local SSD.</summary>
+    public double HitRateLocalSsd { get; init; }
+
+    /// <summary>Share of input tokens served from the remote store.</summary>
+    public double HitRateRemote { get; init; }
+
+    /// <summary>Prefill GPU-seconds per uncached input token.</summary>
+    public double PrefillGpuSecondsPerToken { get; init; }
+
+    /// <summary>KV load GPU-seconds per token served from HBM.</summary>
+    public double LoadHbmGpuSecondsPerToken { get; init; }
+
+    /// <summary>KV load GPU-seconds per token served from DRAM.</summary>
+    public double LoadDramGpuSecondsPerToken { get; init; }
+
+    /// <summary>KV load GPU-seconds per token served from local SSD.</summary>
+    public double LoadLocalSsdGpuSecondsPerToken { get; init; }
+
+    /// <summary>KV load GPU-seconds per token served from the remote store.</summary>
+    public double LoadRemoteGpuSecondsPerToken { get; init; }
+
+    /// <summary>Decode GPU-seconds per output token.</summary>
+    public double DecodeGpuSecondsPerToken { get; init; }
+
+    /// <summary>Capacity, space, tiers and network per provisioned GPU-second, USD.</summary>
+    public double FixedUsdPerGpuSecond { get; init; }
+
+    /// <summary>Facility energy per busy GPU-second, USD.</summary>
+    public double EnergyUsdPerBusyGpuSecond { get; init; }
 }
 
 /// <summary>The tiers below HBM (G2–G4).</summary>
