@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using ClickHouse.Driver;
 using EfficiencyMonitor.Jobs.Catalog;
 using EfficiencyMonitor.Jobs.Efficiency;
+using EfficiencyMonitor.Jobs.Validation;
 using EfficiencyMonitor.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -26,6 +27,9 @@ public sealed class EfficiencyToolkit : IDisposable
         Queries = new EfficiencyQueries(Client, clickHouse);
         Metrics = new JobsMetrics(_meters.GetRequiredService<IMeterFactory>());
         Runner = new RealizedEfficiencyRunner(Store, Catalogs, Options.Create(jobs), time, Metrics, loggers.CreateLogger<RealizedEfficiencyRunner>());
+        Validation = new ValidationStore(Client, clickHouse);
+        Validator = new ValidationRunner(Validation, Catalogs, Options.Create(jobs), time, Metrics, loggers.CreateLogger<ValidationRunner>());
+        Calibrator = new Calibrator(Validation, Catalogs);
     }
 
     /// <summary>The ClickHouse client.</summary>
@@ -45,6 +49,15 @@ public sealed class EfficiencyToolkit : IDisposable
 
     /// <summary>The runner.</summary>
     public RealizedEfficiencyRunner Runner { get; }
+
+    /// <summary>Validation reads and writes.</summary>
+    public ValidationStore Validation { get; }
+
+    /// <summary>The validation runner (model, baseline, forecasts).</summary>
+    public ValidationRunner Validator { get; }
+
+    /// <summary>Calibration.</summary>
+    public Calibrator Calibrator { get; }
 
     /// <inheritdoc />
     public void Dispose()

@@ -1,5 +1,6 @@
 using EfficiencyMonitor.Jobs.Catalog;
 using EfficiencyMonitor.Jobs.Efficiency;
+using EfficiencyMonitor.Jobs.Validation;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -25,6 +26,9 @@ public static class JobsExtensions
         builder.Services.AddSingleton<EfficiencyStore>();
         builder.Services.AddSingleton<RealizedEfficiencyRunner>();
         builder.Services.AddSingleton<EfficiencyQueries>();
+        builder.Services.AddSingleton<ValidationStore>();
+        builder.Services.AddSingleton<ValidationRunner>();
+        builder.Services.AddSingleton<Calibrator>();
 
         var configured = builder.Configuration.GetSection(JobsOptions.SectionName).Get<JobsOptions>() ?? new JobsOptions();
         if (!configured.Enabled) return builder;
@@ -36,6 +40,10 @@ public static class JobsExtensions
             q.AddTrigger(t => t.ForJob(RealizedEfficiencyJob.Key).WithIdentity("realized-efficiency-trigger", "efficiency")
                 .StartAt(TimeProvider.System.GetUtcNow() + configured.Interval)
                 .WithSimpleSchedule(s => s.WithInterval(configured.Interval).RepeatForever()));
+            q.AddJob<ValidationJob>(j => j.WithIdentity(ValidationJob.Key));
+            q.AddTrigger(t => t.ForJob(ValidationJob.Key).WithIdentity("forecast-validation-trigger", "efficiency")
+                .StartAt(TimeProvider.System.GetUtcNow() + configured.ValidationInterval + TimeSpan.FromSeconds(5))
+                .WithSimpleSchedule(s => s.WithInterval(configured.ValidationInterval).RepeatForever()));
         });
         builder.Services.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);
         return builder;

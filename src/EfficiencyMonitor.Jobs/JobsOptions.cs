@@ -46,6 +46,18 @@ public sealed class JobsOptions
 
     /// <summary>Without <see cref="CatalogDirectory"/>, store the catalog embedded in the binary at start (when its version is new).</summary>
     public bool StoreEmbeddedCatalog { get; set; } = true;
+
+    /// <summary>Window length (minutes, one of the window lengths) the model and plans are validated on.</summary>
+    public int ValidationWindowMinutes { get; set; } = 5;
+
+    /// <summary>Windows the rolling MAPE and bias average over (12 × 5 min = the last hour).</summary>
+    public int ValidationRollingWindows { get; set; } = 12;
+
+    /// <summary>|efficiency drift| within which a window counts as on plan.</summary>
+    public double DriftTolerance { get; set; } = 0.10;
+
+    /// <summary>How often the validation job runs.</summary>
+    public TimeSpan ValidationInterval { get; set; } = TimeSpan.FromMinutes(1);
 }
 
 /// <summary>Validates <see cref="JobsOptions"/>, listing every problem with the setting to change.</summary>
@@ -72,6 +84,12 @@ public sealed class JobsOptionsValidator : IValidateOptions<JobsOptions>
             failures.Add($"Jobs:PowerLookback {options.PowerLookback} is out of range: use 00:01:00..01:00:00 (at least the power sample interval)");
         if (options.CatalogDirectory is { Length: > 0 } dir && !Directory.Exists(dir))
             failures.Add($"Jobs:CatalogDirectory '{dir}' does not exist: point it at the catalog files (e.g. deploy/catalog) or leave it empty");
+        if (!options.EffectiveWindowMinutes.Contains(options.ValidationWindowMinutes))
+            failures.Add($"Jobs:ValidationWindowMinutes {options.ValidationWindowMinutes} is not one of Jobs:WindowMinutes ({string.Join(", ", options.EffectiveWindowMinutes)}): validate on a window length the realized job computes");
+        if (options.ValidationRollingWindows is < 1 or > 10_000) failures.Add($"Jobs:ValidationRollingWindows {options.ValidationRollingWindows} is out of range: use 1..10000");
+        if (!(options.DriftTolerance > 0 && options.DriftTolerance < 10)) failures.Add($"Jobs:DriftTolerance {options.DriftTolerance} is out of range: use a fraction such as 0.10");
+        if (options.ValidationInterval < TimeSpan.FromSeconds(1) || options.ValidationInterval > TimeSpan.FromHours(1))
+            failures.Add($"Jobs:ValidationInterval {options.ValidationInterval} is out of range: use 00:00:01..01:00:00");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

@@ -23,6 +23,7 @@ public sealed partial class RealizedEfficiencyJob(RealizedEfficiencyRunner runne
         var summary = await runner.RunOnceAsync(cancellationToken);
         var seconds = time.GetElapsedTime(started).TotalSeconds;
         metrics.RunDuration(seconds);
+        metrics.JobSucceeded("realized_efficiency", time.GetUtcNow());
         LogRun(logger, summary.Computed, summary.Recomputed, summary.Failed, seconds);
     }
 
