@@ -29,6 +29,7 @@ public static class JobsExtensions
         builder.Services.AddSingleton<ValidationStore>();
         builder.Services.AddSingleton<ValidationRunner>();
         builder.Services.AddSingleton<Calibrator>();
+        builder.Services.AddSingleton<ValidationQueries>();
 
         var configured = builder.Configuration.GetSection(JobsOptions.SectionName).Get<JobsOptions>() ?? new JobsOptions();
         if (!configured.Enabled) return builder;

@@ -3,6 +3,7 @@ using Confluent.Kafka;
 using EfficiencyMonitor.Ingestion;
 using EfficiencyMonitor.Jobs;
 using EfficiencyMonitor.Jobs.Efficiency;
+using EfficiencyMonitor.Jobs.Validation;
 using EfficiencyMonitor.Service.Configuration;
 using EfficiencyMonitor.Storage;
 using Microsoft.Extensions.Options;
@@ -43,6 +44,7 @@ public static class ServiceHost
         app.MapGet("/readyz", ReadyAsync);
         app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapGet("/api/efficiency", EfficiencyAsync);
+        app.MapGet("/api/validation", ValidationAsync);
         return app;
     }
 
@@ -54,6 +56,19 @@ public static class ServiceHost
         var (query, problems) = EfficiencyQuery.Parse(q["deployment"], q["from"], q["to"], q["window"], q["allocations"], time.GetUtcNow());
         if (query is null) return Results.Json(new ProblemList(problems), EfficiencyJsonContext.Default.ProblemList, statusCode: StatusCodes.Status400BadRequest);
         return Results.Json(await queries.ReadAsync(query, cancellationToken), EfficiencyJsonContext.Default.EfficiencyResponse);
+    }
+
+    /// <summary>
+    /// <c>GET /api/validation?deployment=&amp;from=&amp;to=&amp;window=&amp;forecast=</c>: validated windows (model, plan, drift and its
+    /// factors) of the calibrated baseline, or of a stored forecast with <c>forecast=ID</c>.
+    /// </summary>
+    private static async Task<IResult> ValidationAsync(
+        HttpRequest request, ValidationQueries queries, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var q = request.Query;
+        var (query, problems) = EfficiencyQuery.Parse(q["deployment"], q["from"], q["to"], q["window"], null, time.GetUtcNow());
+        if (query is null) return Results.Json(new ProblemList(problems), EfficiencyJsonContext.Default.ProblemList, statusCode: StatusCodes.Status400BadRequest);
+        return Results.Json(await queries.ReadAsync(query, q["forecast"].ToString(), cancellationToken), ValidationJsonContext.Default.ValidationResponse);
     }
 
     private static async Task<IResult> ReadyAsync(SchemaState schema, ClickHouseClient clickHouse, KafkaProbe kafka, CancellationToken cancellationToken)

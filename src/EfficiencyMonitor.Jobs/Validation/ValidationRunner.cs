@@ -71,7 +71,12 @@ public sealed partial class ValidationRunner(
         var o = options.Value;
         var progress = await store.ReadProgressAsync(target.ForecastId, w, cancellationToken);
         long from;
-        if (progress.TryGetValue(target.Deployment, out var mark)) from = mark;
+        if (progress.TryGetValue(target.Deployment, out var mark))
+        {
+            // Late data recomputed some realized windows after they were validated: validate again from the first.
+            var horizon = Math.Max(mark - (long)o.LatenessHorizon.TotalSeconds, target.FromS ?? 0);
+            from = await store.StaleFromAsync(target.ForecastId, target.Deployment, w, horizon, mark, cancellationToken) is { } stale ? Math.Min(stale, mark) : mark;
+        }
         else
         {
             var floor = target.FromS ?? now.ToUnixTimeSeconds() - (long)o.MaxCatchUp.TotalSeconds;

@@ -170,6 +170,24 @@ public sealed class ValidationStore(ClickHouseClient client, ClickHouseOptions o
         WHERE window_seconds = @w AND deployment = @deployment AND tenant = '' AND window_start >= toDateTime(@fromS, 'UTC')
         """;
 
+    // Validated windows whose realized row was recomputed after validation (late data): validated again.
+    private const string StaleSql = """
+        SELECT toInt64(toUnixTimestamp(min(e.window_start)))
+        FROM
+        (
+            SELECT window_start, computed_at FROM {0}.efficiency_windows FINAL
+            WHERE window_seconds = @w AND deployment = @deployment AND tenant = '' AND model = ''
+              AND window_start >= toDateTime(@fromS, 'UTC') AND window_start < toDateTime(@toS, 'UTC')
+        ) AS e
+        LEFT JOIN
+        (
+            SELECT window_start, computed_at FROM {0}.forecast_validation FINAL
+            WHERE forecast_id = @forecastId AND window_seconds = @w AND deployment = @deployment
+              AND window_start >= toDateTime(@fromS, 'UTC') AND window_start < toDateTime(@toS, 'UTC')
+        ) AS v ON e.window_start = v.window_start
+        WHERE e.computed_at > v.computed_at
+        """;
+
     private const string SaveProgressSql = """
         INSERT INTO {0}.forecast_progress (forecast_id, window_seconds, deployment, done_until, updated_at)
         VALUES (@forecastId, @w, @deployment, toDateTime(@doneS, 'UTC'), fromUnixTimestamp64Milli(@nowMs, 'UTC'))
@@ -254,6 +272,14 @@ public sealed class ValidationStore(ClickHouseClient client, ClickHouseOptions o
     {
         await using var connection = client.CreateConnection();
         var first = await connection.ExecuteScalarAsync<long?>(new CommandDefinition(Sql(FirstWindowSql), new { deployment, w, fromS }, cancellationToken: cancellationToken));
+        return first is > 0 ? first : null;
+    }
+
+    /// <summary>First window in <c>[fromS, toS)</c> whose realized row is newer than its validation, or null.</summary>
+    public async Task<long?> StaleFromAsync(string forecastId, string deployment, int w, long fromS, long toS, CancellationToken cancellationToken)
+    {
+        await using var connection = client.CreateConnection();
+        var first = await connection.ExecuteScalarAsync<long?>(new CommandDefinition(Sql(StaleSql), new { forecastId, deployment, w, fromS, toS }, cancellationToken: cancellationToken));
         return first is > 0 ? first : null;
     }
 

@@ -3,7 +3,12 @@ using System.Globalization;
 using ClickHouse.Driver.ADO;
 using Confluent.Kafka;
 using Dapper;
+using EfficiencyMonitor.Core.Model;
+using EfficiencyMonitor.Jobs.Catalog;
+using EfficiencyMonitor.Jobs.Efficiency;
+using EfficiencyMonitor.Jobs.Validation;
 using EfficiencyMonitor.Service.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using EfficiencyMonitor.Simulator.Generation;
 using EfficiencyMonitor.Simulator.Output;
 using EfficiencyMonitor.Simulator.Scenarios;
@@ -51,24 +56,38 @@ internal static class DemoCommand
 
     internal static readonly Option<TimeSpan?> Duration = new("--duration")
     {
-        Description = "Stop after this long (e.g. 30s, 5m, 00:05:00); default: run until Ctrl-C.",
+        Description = "Stop after this long in total (e.g. 30s, 5m, 00:05:00); default: run until Ctrl-C. The report is printed when the replay ends or the duration is up, whichever is first.",
         CustomParser = result => ParseDuration(result.Tokens.Single().Value, result),
     };
 
-    private static readonly Option<double> Rate = new("--rate")
+    private static readonly Option<double?> Rate = new("--rate")
     {
-        Description = "Simulated request records per second.",
-        DefaultValueFactory = _ => 200,
+        Description = "Simulated requests per second of event time (default: the scenario's reference rate).",
+    };
+
+    private static readonly Option<TimeSpan?> History = new("--history")
+    {
+        Description = "Event time to replay, ending now (default 80m: a quiet calibration hour, then the incident).",
+        CustomParser = result => ParseDuration(result.Tokens.Single().Value, result),
+    };
+
+    private static readonly Option<double> Speed = new("--speed")
+    {
+        Description = "Replay speed: event seconds per wall second.",
+        DefaultValueFactory = _ => 60,
     };
 
     private static readonly Option<FileInfo?> Scenario = new("--scenario")
     {
-        Description = "Scenario file (default: deploy/scenarios/default.yaml, or the copy shipped beside the binary).",
+        Description = "Scenario file (default: deploy/scenarios/demo.yaml, or the copy shipped beside the binary).",
     };
+
+    /// <summary>The quiet stretch at the start of the history that calibrates the model.</summary>
+    private static readonly TimeSpan CalibrationSpan = TimeSpan.FromHours(1);
 
     public static Command Create()
     {
-        var command = new Command("demo", "Run the main job on the embedded sandbox: engines up, migrations applied, the service ingesting a simulated scenario, and what landed in ClickHouse printed.")
+        var command = new Command("demo", "Run the main job on the embedded sandbox: engines up, the service ingesting a replayed simulated history with one incident, the model calibrated on its first hour, and the efficiency report (realized vs predicted spend per successful output, drift and the factor that explains it); /metrics stays up until --duration or Ctrl-C.")
         {
             SandboxCommand.ClickHouseHttp,
             SandboxCommand.Kafka,
@@ -76,6 +95,8 @@ internal static class DemoCommand
             RunCommand.Urls,
             Duration,
             Rate,
+            History,
+            Speed,
             Scenario,
         };
         command.SetAction((parse, cancellationToken) => CommandLine.GuardAsync(() => RunAsync(parse, cancellationToken)));
@@ -84,6 +105,7 @@ internal static class DemoCommand
 
     private static async Task<int> RunAsync(ParseResult parse, CancellationToken cancellationToken)
     {
+        var began = TimeProvider.System.GetUtcNow();
         var scenarioFile = parse.GetValue(Scenario)?.FullName ?? DefaultScenario();
         Scenario scenario;
         try
@@ -96,54 +118,171 @@ internal static class DemoCommand
             return CommandLine.BadConfiguration;
         }
 
+        var speed = parse.GetValue(Speed);
+        if (!(speed > 0) || speed > 100_000)
+        {
+            await Console.Error.WriteLineAsync($"error: --speed {speed} is out of range: use 0 < speed <= 100000 (event seconds per wall second)");
+            return CommandLine.BadConfiguration;
+        }
+
+        // --duration bounds everything from here; Ctrl-C too.
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (parse.GetValue(Duration) is { } total) bounded.CancelAfter(total);
+
         // A fresh ClickHouse folder per demo unless --data says otherwise: the mock broker starts empty every time, and a
         // demo's numbers should describe this run.
-        var runData = Path.Combine(Path.GetTempPath(), "efficiency-monitor-demo", TimeProvider.System.GetUtcNow().ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
+        var runData = Path.Combine(Path.GetTempPath(), "efficiency-monitor-demo", began.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
         await using var sandbox = await SandboxCommand.StartAsync(parse, cancellationToken, runData);
         var overrides = new Dictionary<string, string?>
         {
             ["ClickHouse:Url"] = sandbox.ClickHouseUrl.ToString(),
             ["Kafka:BootstrapServers"] = sandbox.KafkaBootstrap,
+            // The demo drives the jobs itself (below) at replay speed; the scheduled ones would only race it.
+            ["Jobs:Enabled"] = "false",
         };
         var options = ServiceConfiguration.ClickHouse(ServiceConfiguration.Build(overrides));
         var urls = parse.GetValue(RunCommand.Urls)!;
         await using var service = ServiceHost.Build(urls, overrides);
         await service.StartAsync(cancellationToken); // applies migrations, starts the consumers
-        await Console.Out.WriteLineAsync($"service: {string.Join(' ', service.Urls)} (/metrics, /healthz, /readyz)");
+        await Console.Out.WriteLineAsync($"service: {string.Join(' ', service.Urls)} (/metrics, /healthz, /readyz, /api/efficiency, /api/validation)");
+        var catalogs = service.Services.GetRequiredService<CatalogStore>();
+        var embedded = CatalogFiles.LoadEmbedded();
+        await catalogs.AddAsync(embedded, cancellationToken);
 
-        var duration = parse.GetValue(Duration);
-        var rate = parse.GetValue(Rate);
-        var generator = new TraceGenerator(scenario, new GeneratorOptions
-        {
-            Rate = rate,
-            Seed = 1,
-            Start = TimeProvider.System.GetUtcNow(),
-            Duration = duration,
-        });
+        var history = parse.GetValue(History) ?? TimeSpan.FromMinutes(80);
+        var rate = parse.GetValue(Rate) ?? scenario.ReferenceRate;
+        var start = Floor(began - history, TimeSpan.FromMinutes(5));
+        var generator = new TraceGenerator(scenario, new GeneratorOptions { Rate = rate, Seed = 1, Start = start, Duration = began - start });
         await Console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-            $"simulating scenario '{scenario.Name}' at {rate}/s {(duration is { } d ? $"for {d.TotalSeconds:0}s" : "until Ctrl-C")}: {scenario.Deployments.Count} deployments, {scenario.Workloads.Count} workload classes, {scenario.Incidents.Count} incidents"));
-        using (var producer = new ProducerBuilder<string, byte[]>(KafkaPump.DefaultConfig(sandbox.KafkaBootstrap)).Build())
+            $"replaying scenario '{scenario.Name}' from {start:HH:mm} to {began:HH:mm} UTC at {rate}/s, {speed}x speed: {scenario.Deployments.Count} deployments, {scenario.Workloads.Count} workload classes, {scenario.Incidents.Count} incidents"));
+        foreach (var incident in scenario.Incidents)
         {
+            await Console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                $"  incident {incident.Kind} at {start.AddSeconds(incident.AtSeconds):HH:mm} for {incident.DurationSeconds / 60:0} min: {incident.Note}"));
+        }
+
+        var realized = service.Services.GetRequiredService<RealizedEfficiencyRunner>();
+        var validator = service.Services.GetRequiredService<ValidationRunner>();
+        var calibrator = service.Services.GetRequiredService<Calibrator>();
+        var sent = 0L;
+        try
+        {
+            using var producer = new ProducerBuilder<string, byte[]>(KafkaPump.DefaultConfig(sandbox.KafkaBootstrap)).Build();
             var lastShown = TimeSpan.Zero;
-            var result = await new KafkaPump(producer, new PumpOptions(), TimeProvider.System).RunAsync(generator.Generate(), progress =>
+            var result = await new KafkaPump(producer, new PumpOptions { Speed = speed }, TimeProvider.System).RunAsync(generator.Generate(), progress =>
             {
-                if (progress.Elapsed - lastShown < TimeSpan.FromSeconds(5)) return;
+                if (progress.Elapsed - lastShown < TimeSpan.FromSeconds(10)) return;
                 lastShown = progress.Elapsed;
                 Console.Out.WriteLine(progress.Format());
-            }, cancellationToken);
+            }, bounded.Token);
+            sent = generator.RequestCount;
             await Console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
                 $"sent {result.Produced:N0} records ({generator.RequestCount:N0} requests), {result.Delivered:N0} acknowledged"));
         }
+        catch (OperationCanceledException) when (bounded.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            sent = generator.RequestCount;
+            await Console.Out.WriteLineAsync($"--duration reached during the replay: reporting on what was sent ({generator.RequestCount:N0} requests)");
+        }
 
-        // Let the last batch land (batches are inserted at least every second), then read back.
-        using var readTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        await Task.Delay(TimeSpan.FromSeconds(3), CancellationToken.None);
-        await PrintSummaryAsync(options, readTimeout.Token);
+        // Reading back and reporting get their own short budget, so a --duration reached mid-replay still reports.
+        using var report = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        using var reportToken = CancellationTokenSource.CreateLinkedTokenSource(report.Token, cancellationToken);
+        await WaitForIngestionAsync(options, sent, reportToken.Token);
+        await PrintSummaryAsync(options, reportToken.Token);
+        await PrintEfficiencyAsync(options, realized, validator, calibrator, start, began, reportToken.Token);
+
+        if (!bounded.IsCancellationRequested)
+        {
+            await Console.Out.WriteLineAsync($"metrics: {service.Urls.First()}/metrics (em_efficiency_*); {(parse.GetValue(Duration) is null ? "Ctrl-C to stop" : "until --duration")}");
+            try
+            {
+                await Task.Delay(Timeout.InfiniteTimeSpan, bounded.Token);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
 
         await Console.Out.WriteLineAsync("stopping");
         await service.StopAsync(CancellationToken.None);
         return 0;
     }
+
+    /// <summary>Waits (bounded) until every request sent is queryable, so the report describes the whole replay.</summary>
+    private static async Task WaitForIngestionAsync(Storage.ClickHouseOptions options, long sent, CancellationToken cancellationToken)
+    {
+        await using var connection = new ClickHouseConnection(options.ToConnectionString());
+        var until = TimeProvider.System.GetUtcNow() + TimeSpan.FromSeconds(30);
+        while (TimeProvider.System.GetUtcNow() < until && !cancellationToken.IsCancellationRequested)
+        {
+            var stored = await connection.ExecuteScalarAsync<ulong>(new CommandDefinition($"SELECT count() FROM {options.Database}.inference_requests", cancellationToken: cancellationToken));
+            if ((long)stored >= sent) return;
+            await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Computes the realized windows, calibrates on the first hour when the history has one, validates, and prints the
+    /// windows after the calibration: realized spend per successful output (billed and at the planned utilization), the
+    /// model's and the plan's, the drift and what explains it.
+    /// </summary>
+    private static async Task PrintEfficiencyAsync(
+        Storage.ClickHouseOptions options, RealizedEfficiencyRunner realized, ValidationRunner validator, Calibrator calibrator,
+        DateTimeOffset start, DateTimeOffset end, CancellationToken cancellationToken)
+    {
+        await realized.RunOnceAsync(cancellationToken);
+        await realized.RunOnceAsync(cancellationToken); // late rows of the windows computed while the replay ran
+        var calibrationEnd = start + CalibrationSpan;
+        if (end - start < CalibrationSpan + TimeSpan.FromMinutes(10))
+        {
+            await Console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                $"efficiency: the history ({(end - start).TotalMinutes:0} min) is too short to calibrate on an hour and validate after it; use --history 80m and no shorter --duration"));
+            return;
+        }
+
+        var run = await calibrator.CalibrateAsync(start, calibrationEnd, 300, null, null, null, cancellationToken);
+        foreach (var skip in run.Skipped) await Console.Out.WriteLineAsync($"  not calibrated: {skip}");
+        if (run.Catalog is null) return;
+        foreach (var r in run.Results)
+        {
+            var s = r.Deployment.Serving!;
+            await Console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                $"calibrated {r.Deployment.Name} on {r.Windows} windows {start:HH:mm}-{calibrationEnd:HH:mm}: prefill MFU {s.PrefillMfu:0.###}, decode MBU {s.DecodeMbu:0.###}, plan ${EfficiencyProfile.FromPlan(r.Deployment.Plan!).SpendPerSuccess(r.Deployment.Plan!.Utilization):0.######}/success at {r.Deployment.Plan!.Utilization:P0} utilization -> catalog {run.Catalog.Catalog.Version}"));
+        }
+
+        await validator.RunOnceAsync(cancellationToken);
+        await using var connection = new ClickHouseConnection(options.ToConnectionString());
+        var rows = (await connection.QueryAsync<ReportRow>(new CommandDefinition(
+            string.Format(CultureInfo.InvariantCulture, ReportSql, options.Database), new { fromS = calibrationEnd.ToUnixTimeSeconds() }, cancellationToken: cancellationToken))).ToList();
+        await Console.Out.WriteLineAsync("efficiency report (5-minute windows after calibration; $ per successful output):");
+        await Console.Out.WriteLineAsync($"  {"deployment",-22} {"window",6} {"billed",10} {"realized",10} {"model",10} {"plan",10} {"drift",8}  explanation");
+        foreach (var r in rows)
+        {
+            await Console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                $"  {r.Deployment,-22} {DateTimeOffset.FromUnixTimeSeconds(r.StartS):HH:mm} {r.Bill,10:0.000000} {r.Work,10:0.000000} {r.Model,10:0.000000} {r.Plan,10:0.000000} {r.Drift,8:+0.0%;-0.0%}  {r.Explanation}"));
+        }
+
+        if (rows.Where(r => r.Drift is not null).MaxBy(r => Math.Abs(r.Drift!.Value)) is { } worst)
+        {
+            await Console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                $"largest drift: {worst.Deployment} {DateTimeOffset.FromUnixTimeSeconds(worst.StartS):HH:mm} realized ${worst.Work:0.000000} vs predicted ${worst.Plan:0.000000} per successful output ({worst.Drift:+0.0%;-0.0%}), explained by {worst.TopFactor}: {worst.Explanation}"));
+            await Console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                $"model accuracy: mean |realized/model - 1| over these windows {rows.Where(r => r.ModelError is not null).Select(r => Math.Abs(r.ModelError!.Value)).DefaultIfEmpty().Average():0.0%}"));
+        }
+    }
+
+    private const string ReportSql = """
+        SELECT toString(deployment) AS Deployment, toInt64(toUnixTimestamp(window_start)) AS StartS,
+               realized_bill_spend_per_success_usd AS Bill, realized_work_spend_per_success_usd AS Work,
+               model_spend_per_success_usd AS Model, plan_spend_per_success_usd AS Plan, efficiency_drift_ratio AS Drift,
+               model_error AS ModelError, toString(top_factor) AS TopFactor, explanation AS Explanation
+        FROM {0}.forecast_validation FINAL
+        WHERE forecast_id = '' AND window_start >= toDateTime(@fromS, 'UTC')
+        ORDER BY deployment, window_start
+        """;
+
+    private static DateTimeOffset Floor(DateTimeOffset t, TimeSpan step) => DateTimeOffset.FromUnixTimeSeconds(t.ToUnixTimeSeconds() / (long)step.TotalSeconds * (long)step.TotalSeconds);
 
     private static async Task PrintSummaryAsync(Storage.ClickHouseOptions options, CancellationToken cancellationToken)
     {
@@ -174,8 +313,8 @@ internal static class DemoCommand
 
     private static string DefaultScenario()
     {
-        var inRepository = Path.Combine("deploy", "scenarios", "default.yaml");
-        return File.Exists(inRepository) ? Path.GetFullPath(inRepository) : Path.Combine(AppContext.BaseDirectory, "scenarios", "default.yaml");
+        var inRepository = Path.Combine("deploy", "scenarios", "demo.yaml");
+        return File.Exists(inRepository) ? Path.GetFullPath(inRepository) : Path.Combine(AppContext.BaseDirectory, "scenarios", "demo.yaml");
     }
 
     private static TimeSpan? ParseDuration(string value, System.CommandLine.Parsing.ArgumentResult result)
@@ -199,6 +338,8 @@ internal static class DemoCommand
         result.AddError($"--duration '{value}' is not a duration: use e.g. 30s, 5m, 1h or 00:05:00");
         return null;
     }
+
+    private sealed record ReportRow(string Deployment, long StartS, double? Bill, double? Work, double? Model, double? Plan, double? Drift, double? ModelError, string TopFactor, string Explanation);
 
     private sealed record TableRow(string Name, string Engine, ulong TotalRows);
 

@@ -98,6 +98,7 @@ public sealed class ModelValidationTests(ITestOutputHelper output)
         // 48 windows of the four hours, plus the one holding requests that finished just after the last arrival.
         var validated = await validator.RunOnceAsync(CancellationToken.None);
         Assert.InRange(validated, 48, 49);
+        Assert.Equal(0, await validator.RunOnceAsync(CancellationToken.None)); // resumes from its mark: nothing new, nothing stale
 
         using var connection = client.CreateConnection();
         var rows = (await connection.QueryAsync<Row>(string.Create(CultureInfo.InvariantCulture, $"""
