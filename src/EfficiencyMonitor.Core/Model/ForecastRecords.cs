@@ -45,8 +45,8 @@ public sealed record ForecastValidationRow
     /// <summary>Deployment.</summary>
     public string Deployment { get; init; } = "";
 
-    /// <summary>Window start (UTC).</summary>
-    public DateTime WindowStart { get; init; }
+    /// <summary>Window start (UTC; the kind is set whatever the driver reports).</summary>
+    public DateTime WindowStart { get; init => field = DateTime.SpecifyKind(value, DateTimeKind.Utc); }
 
     /// <summary>Catalog version the window was validated with.</summary>
     public string CatalogVersion { get; init; } = "";
