@@ -10,23 +10,25 @@ namespace EfficiencyMonitor.Core.Model;
 /// </summary>
 public sealed record ForecastSpec
 {
+    // Properties with a default other than the type's are settable: source-generated JSON sets every init-only
+    // property in one object initializer, which would overwrite the default of a field the file leaves out.
     /// <summary>Default tolerance on |realized/plan − 1| before a forecast is reported as off.</summary>
     public const double DefaultTolerance = 0.10;
 
     /// <summary>Forecast name (the id is its slug plus a hash of the spec).</summary>
-    public string Name { get; init; } = "";
+    public string Name { get; set; } = "";
 
     /// <summary>Deployment (a catalog deployment name).</summary>
-    public string Deployment { get; init; } = "";
+    public string Deployment { get; set; } = "";
 
     /// <summary>Catalog version to evaluate with; null = the latest stored one (resolved when the forecast is created).</summary>
     public string? CatalogVersion { get; init; }
 
     /// <summary>Period the forecast is for.</summary>
-    public ForecastHorizon Horizon { get; init; } = new();
+    public ForecastHorizon Horizon { get; set; } = new();
 
     /// <summary>Allowed |realized/plan − 1| (0.10 = ±10 %).</summary>
-    public double Tolerance { get; init; } = DefaultTolerance;
+    public double Tolerance { get; set; } = DefaultTolerance;
 
     /// <summary>Planned requests per second.</summary>
     public double RequestsPerSecond { get; init; }
@@ -41,7 +43,7 @@ public sealed record ForecastSpec
     public double? Utilization { get; init; }
 
     /// <summary>Request classes; their shares sum to 1.</summary>
-    public IReadOnlyList<ForecastClass> Classes { get; init; } = [];
+    public IReadOnlyList<ForecastClass> Classes { get; set; } = [];
 }
 
 /// <summary>A forecast's period, <c>[from, to)</c> UTC.</summary>
@@ -77,7 +79,7 @@ public sealed record ForecastClass
     public double ReasoningTokens { get; init; }
 
     /// <summary>Share of input tokens served from each KV tier (the rest is prefilled).</summary>
-    public ForecastHitRates HitRates { get; init; } = new();
+    public ForecastHitRates HitRates { get; set; } = new();
 }
 
 /// <summary>Share of input tokens served from each KV tier (each 0..1, summing to at most 1).</summary>

@@ -28,6 +28,7 @@ public static class CommandLine
         root.Subcommands.Add(CatalogCommand.Create());
         root.Subcommands.Add(ReportCommand.Create());
         root.Subcommands.Add(RepriceCommand.Create());
+        root.Subcommands.Add(ForecastCommand.Create());
         return root;
     }
 
