@@ -48,7 +48,7 @@ public sealed partial class EfficiencyServiceTests(ITestOutputHelper output)
         Assert.True(rows.GetArrayLength() >= 18, $"{rows.GetArrayLength()} rows; service output:\n{service.Stdout}\n{service.Stderr}");
         var first = rows[0];
         Assert.True(first.GetProperty("spend_usd").GetDouble() > 0);
-        Assert.Equal("2026.12.2", first.GetProperty("catalog_version").GetString());
+        Assert.Equal("2026.12.3", first.GetProperty("catalog_version").GetString());
         Assert.True(first.TryGetProperty("spend_per_success_usd", out _));
 
         var bad = await http.GetAsync(new Uri("/api/efficiency?window=fortnight&from=yesterday", UriKind.Relative));
@@ -77,7 +77,7 @@ public sealed partial class EfficiencyServiceTests(ITestOutputHelper output)
 
         await using var list = ServiceProcess.Start(["catalog", "list"], environment);
         Assert.Equal(0, await list.WaitForExitAsync(TimeSpan.FromSeconds(60)));
-        Assert.Contains("2026.12.2", list.Stdout, StringComparison.Ordinal);
+        Assert.Contains("2026.12.3", list.Stdout, StringComparison.Ordinal);
     }
 
     [Fact]
