@@ -48,7 +48,7 @@ public sealed class JobsMetrics : IDisposable
             "Log-ratio each factor contributes to the drift; they sum to ln(1 + drift).");
         _meter.CreateObservableGauge("em.efficiency.model_mape", () => Baseline(r => r.RollingModelMape), "{ratio}",
             "Rolling mean |realized_work / model − 1| (model accuracy on the observed mix).");
-        _meter.CreateObservableGauge("em.efficiency.output_tokens_per_joule", () => Baseline(r => r.OutputTokensPerJoule), "{token}/J",
+        _meter.CreateObservableGauge("em.efficiency.output_tokens_per_joule", () => Baseline(r => r.OutputTokensPerJoule), "{tokens_per_joule}",
             "Output tokens per facility joule in the latest validated window.");
         _meter.CreateObservableGauge("em.efficiency.cache_hit_ratio", ObserveHits, "{ratio}", "Share of input tokens served from each KV tier.");
         _meter.CreateObservableGauge("em.efficiency.utilization", ObserveUtilization, "{ratio}", "Busy / provisioned GPU time: realized and planned.");

@@ -165,6 +165,8 @@ internal static class DemoCommand
         var validator = service.Services.GetRequiredService<ValidationRunner>();
         var calibrator = service.Services.GetRequiredService<Calibrator>();
         var sent = 0L;
+        var replayedUntil = began;
+        var replayStarted = TimeProvider.System.GetUtcNow();
         try
         {
             using var producer = new ProducerBuilder<string, byte[]>(KafkaPump.DefaultConfig(sandbox.KafkaBootstrap)).Build();
@@ -178,10 +180,17 @@ internal static class DemoCommand
             sent = generator.RequestCount;
             await Console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
                 $"sent {result.Produced:N0} records ({generator.RequestCount:N0} requests), {result.Delivered:N0} acknowledged"));
+            if (bounded.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                // The pump stops quietly on cancellation: the replay reached only part of the history.
+                replayedUntil = start + (TimeProvider.System.GetUtcNow() - replayStarted) * speed;
+                await Console.Out.WriteLineAsync("--duration reached during the replay: reporting on what was sent");
+            }
         }
         catch (OperationCanceledException) when (bounded.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
             sent = generator.RequestCount;
+            replayedUntil = start + (TimeProvider.System.GetUtcNow() - replayStarted) * speed;
             await Console.Out.WriteLineAsync($"--duration reached during the replay: reporting on what was sent ({generator.RequestCount:N0} requests)");
         }
 
@@ -189,8 +198,10 @@ internal static class DemoCommand
         using var report = new CancellationTokenSource(TimeSpan.FromSeconds(90));
         using var reportToken = CancellationTokenSource.CreateLinkedTokenSource(report.Token, cancellationToken);
         await WaitForIngestionAsync(options, sent, reportToken.Token);
+        var deployments = scenario.Deployments.Select(d => d.Name).ToHashSet(StringComparer.Ordinal);
+        var efficiency = await ComputeEfficiencyAsync(realized, validator, calibrator, deployments, start, replayedUntil, reportToken.Token);
         await PrintSummaryAsync(options, reportToken.Token);
-        await PrintEfficiencyAsync(options, realized, validator, calibrator, start, began, reportToken.Token);
+        await PrintEfficiencyAsync(options, efficiency, start, reportToken.Token);
 
         if (!bounded.IsCancellationRequested)
         {
@@ -223,39 +234,52 @@ internal static class DemoCommand
     }
 
     /// <summary>
-    /// Computes the realized windows, calibrates on the first hour when the history has one, validates, and prints the
-    /// windows after the calibration: realized spend per successful output (billed and at the planned utilization), the
-    /// model's and the plan's, the drift and what explains it.
+    /// Computes the realized windows, then — when the replay covered the calibration hour and some time after it —
+    /// calibrates the scenario's deployments on that hour and validates every window. Returns what to print.
     /// </summary>
-    private static async Task PrintEfficiencyAsync(
-        Storage.ClickHouseOptions options, RealizedEfficiencyRunner realized, ValidationRunner validator, Calibrator calibrator,
-        DateTimeOffset start, DateTimeOffset end, CancellationToken cancellationToken)
+    private static async Task<List<string>> ComputeEfficiencyAsync(
+        RealizedEfficiencyRunner realized, ValidationRunner validator, Calibrator calibrator, IReadOnlySet<string> deployments,
+        DateTimeOffset start, DateTimeOffset replayedUntil, CancellationToken cancellationToken)
     {
+        var lines = new List<string>();
         await realized.RunOnceAsync(cancellationToken);
         await realized.RunOnceAsync(cancellationToken); // late rows of the windows computed while the replay ran
         var calibrationEnd = start + CalibrationSpan;
-        if (end - start < CalibrationSpan + TimeSpan.FromMinutes(10))
+        if (replayedUntil - start < CalibrationSpan + TimeSpan.FromMinutes(10))
         {
-            await Console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                $"efficiency: the history ({(end - start).TotalMinutes:0} min) is too short to calibrate on an hour and validate after it; use --history 80m and no shorter --duration"));
-            return;
+            lines.Add(string.Create(CultureInfo.InvariantCulture,
+                $"efficiency: {(replayedUntil - start).TotalMinutes:0} minutes replayed, too few to calibrate on an hour and validate after it (use --history 80m and a --duration that lets the replay finish)"));
+            return lines;
         }
 
-        var run = await calibrator.CalibrateAsync(start, calibrationEnd, 300, null, null, null, cancellationToken);
-        foreach (var skip in run.Skipped) await Console.Out.WriteLineAsync($"  not calibrated: {skip}");
-        if (run.Catalog is null) return;
+        var run = await calibrator.CalibrateAsync(start, calibrationEnd, 300, deployments.Count == 1 ? deployments.Single() : null, null, null, cancellationToken);
+        lines.AddRange(run.Skipped.Where(s => deployments.Any(d => s.StartsWith(d + ":", StringComparison.Ordinal))).Select(s => $"not calibrated: {s}"));
+        if (run.Catalog is null) return lines;
         foreach (var r in run.Results)
         {
             var s = r.Deployment.Serving!;
-            await Console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                $"calibrated {r.Deployment.Name} on {r.Windows} windows {start:HH:mm}-{calibrationEnd:HH:mm}: prefill MFU {s.PrefillMfu:0.###}, decode MBU {s.DecodeMbu:0.###}, plan ${EfficiencyProfile.FromPlan(r.Deployment.Plan!).SpendPerSuccess(r.Deployment.Plan!.Utilization):0.######}/success at {r.Deployment.Plan!.Utilization:P0} utilization -> catalog {run.Catalog.Catalog.Version}"));
+            var plan = r.Deployment.Plan!;
+            lines.Add(string.Create(CultureInfo.InvariantCulture,
+                $"calibrated {r.Deployment.Name} on {r.Windows} windows {start:HH:mm}-{calibrationEnd:HH:mm}: prefill MFU {s.PrefillMfu:0.###}, decode MBU {s.DecodeMbu:0.###}; plan ${EfficiencyProfile.FromPlan(plan).SpendPerSuccess(plan.Utilization):0.000000} per successful output at {plan.Utilization:P0} utilization -> catalog {run.Catalog.Catalog.Version}"));
         }
 
         await validator.RunOnceAsync(cancellationToken);
+        return lines;
+    }
+
+    /// <summary>
+    /// Prints the validated windows after the calibration hour: realized spend per successful output (billed, and at the
+    /// planned utilization), the model's and the plan's, the drift and what explains it.
+    /// </summary>
+    private static async Task PrintEfficiencyAsync(Storage.ClickHouseOptions options, List<string> lines, DateTimeOffset start, CancellationToken cancellationToken)
+    {
+        foreach (var line in lines) await Console.Out.WriteLineAsync(line);
+        if (!lines.Any(l => l.StartsWith("calibrated ", StringComparison.Ordinal))) return;
+        var calibrationEnd = start + CalibrationSpan;
         await using var connection = new ClickHouseConnection(options.ToConnectionString());
         var rows = (await connection.QueryAsync<ReportRow>(new CommandDefinition(
             string.Format(CultureInfo.InvariantCulture, ReportSql, options.Database), new { fromS = calibrationEnd.ToUnixTimeSeconds() }, cancellationToken: cancellationToken))).ToList();
-        await Console.Out.WriteLineAsync("efficiency report (5-minute windows after calibration; $ per successful output):");
+        await Console.Out.WriteLineAsync("efficiency report (5-minute windows after calibration; USD per successful output):");
         await Console.Out.WriteLineAsync($"  {"deployment",-22} {"window",6} {"billed",10} {"realized",10} {"model",10} {"plan",10} {"drift",8}  explanation");
         foreach (var r in rows)
         {

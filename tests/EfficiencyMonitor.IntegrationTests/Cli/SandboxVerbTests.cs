@@ -62,7 +62,7 @@ public sealed partial class SandboxVerbTests
     }
 
     [Fact]
-    public async Task Demo_ShortDuration_IngestsSimulatedTrafficPrintsWhatLandedAndExits()
+    public async Task Demo_DurationCutsTheReplay_IngestsWhatWasSentSaysWhyNoReportAndExits()
     {
         var data = Path.Combine(Path.GetTempPath(), "em-demo-verb", Guid.NewGuid().ToString("N"));
         await using var demo = ServiceProcess.Start(["demo", "--clickhouse-http", "127.0.0.1:0", "--kafka", "127.0.0.1:0", "--urls", "http://127.0.0.1:0", "--data", data, "--duration", "4s", "--rate", "100"]);
@@ -70,7 +70,9 @@ public sealed partial class SandboxVerbTests
 
         Assert.True(exit == 0, $"exit {exit}\nstdout:\n{demo.Stdout}\nstderr:\n{demo.Stderr}");
         Assert.Contains("clickhouse-http: http://127.0.0.1:", demo.Stdout, StringComparison.Ordinal);
-        Assert.Contains("simulating scenario 'default'", demo.Stdout, StringComparison.Ordinal);
+        Assert.Contains("replaying scenario 'demo'", demo.Stdout, StringComparison.Ordinal);
+        Assert.Contains("--duration reached during the replay", demo.Stdout, StringComparison.Ordinal);
+        Assert.Contains("too few to calibrate", demo.Stdout, StringComparison.Ordinal);
         var sent = RequestsSent().Match(demo.Stdout);
         Assert.True(sent.Success, demo.Stdout);
         var requests = long.Parse(sent.Groups[1].Value.Replace(",", "", StringComparison.Ordinal), System.Globalization.CultureInfo.InvariantCulture);
