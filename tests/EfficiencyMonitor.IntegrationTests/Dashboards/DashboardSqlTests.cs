@@ -12,6 +12,11 @@ namespace EfficiencyMonitor.IntegrationTests.Dashboards;
 /// </summary>
 public sealed class DashboardSqlTests(DashboardDataFixture data, ITestOutputHelper output) : IClassFixture<DashboardDataFixture>
 {
+    private static readonly HashSet<(string File, string Panel, string Column)> AllowedEmpty =
+    [
+        ("kv-cache-tiers.json", "KV load time per 1k cached tokens, by tier", "remote"),
+    ];
+
     public static TheoryData<string, string, string> Queries()
     {
         var rows = new TheoryData<string, string, string>();
@@ -22,7 +27,7 @@ public sealed class DashboardSqlTests(DashboardDataFixture data, ITestOutputHelp
     private static DashboardSql Find(string file, string panel, string refId) =>
         DashboardFiles.ClickHouseQueries().Single(q => q.File == file && q.Panel == panel && q.RefId == refId);
 
-    private async Task<(int Rows, List<(string Name, Type Type)> Columns, string Sql)> RunAsync(DashboardSql query, IReadOnlyList<string> deployments)
+    private async Task<(int Rows, List<(string Name, Type Type)> Columns, List<string> AllNull, string Sql)> RunAsync(DashboardSql query, IReadOnlyList<string> deployments)
     {
         var sql = data.Macros(deployments).Expand(query.Sql);
         try
@@ -30,15 +35,16 @@ public sealed class DashboardSqlTests(DashboardDataFixture data, ITestOutputHelp
             await using var command = data.Connection.CreateCommand();
             command.CommandText = sql;
             await using DbDataReader reader = await command.ExecuteReaderAsync();
-            var columns = Enumerable.Range(0, reader.FieldCount).Select(i => (reader.GetName(i), reader.GetFieldType(i))).ToList();
+            var columns = Enumerable.Range(0, reader.FieldCount).Select(i => (Name: reader.GetName(i), Type: reader.GetFieldType(i))).ToList();
             var rows = 0;
+            var seen = new bool[reader.FieldCount];
             while (await reader.ReadAsync())
             {
-                for (var i = 0; i < reader.FieldCount; i++) _ = reader.GetValue(i);
+                for (var i = 0; i < reader.FieldCount; i++) seen[i] |= reader.GetValue(i) is not (null or DBNull);
                 rows++;
             }
 
-            return (rows, columns, sql);
+            return (rows, columns, columns.Where((_, i) => !seen[i]).Select(c => c.Name).ToList(), sql);
         }
         catch (Exception e) when (e is not Xunit.Sdk.XunitException)
         {
@@ -51,7 +57,7 @@ public sealed class DashboardSqlTests(DashboardDataFixture data, ITestOutputHelp
     public async Task Query_OnSimulatedData_SucceedsAndReturnsRows(string file, string panel, string refId)
     {
         var query = Find(file, panel, refId);
-        var (rows, columns, sql) = await RunAsync(query, [DashboardDataFixture.Deployment]);
+        var (rows, columns, _, sql) = await RunAsync(query, [DashboardDataFixture.Deployment]);
         output.WriteLine($"{rows} rows; columns {string.Join(", ", columns.Select(c => $"{c.Name}:{c.Type.Name}"))}; data built in {data.Timings}");
         Assert.True(rows > 0, $"{query} returned no rows\n--- expanded SQL ---\n{sql}");
         if (query.Format == 0)
@@ -71,7 +77,7 @@ public sealed class DashboardSqlTests(DashboardDataFixture data, ITestOutputHelp
     }
 
     [Fact]
-    public async Task EveryQuery_WithAllDeploymentsSelected_Succeeds()
+    public async Task EveryQuery_WithAllDeploymentsSelected_SucceedsWithDataInEveryColumn()
     {
         // "All" of a multi-value variable expands to every value; a panel repeated by the variable runs once per value.
         var failures = new List<string>();
@@ -83,8 +89,12 @@ public sealed class DashboardSqlTests(DashboardDataFixture data, ITestOutputHelp
             {
                 try
                 {
-                    var (rows, _, _) = await RunAsync(query, selection);
+                    var (rows, _, allNull, _) = await RunAsync(query, selection);
                     if (rows == 0 && !repeated) failures.Add($"{query}: no rows with every deployment selected");
+                    // Over the whole simulated fleet every series has data somewhere, except a ratio over remote-tier hits:
+                    // 30 minutes at this rate never fill the local tiers, so nothing is served from remote storage yet.
+                    allNull.RemoveAll(c => AllowedEmpty.Contains((query.File, query.Panel, c)));
+                    if (allNull.Count > 0 && !repeated) failures.Add($"{query}: only NULLs in {string.Join(", ", allNull)} with every deployment selected");
                 }
                 catch (Xunit.Sdk.XunitException e)
                 {
