@@ -186,6 +186,47 @@ public sealed partial class DashboardFileTests
         Assert.True(queries.Count >= 40, $"only {queries.Count} ClickHouse queries");
     }
 
+    [Fact]
+    public void HelmChartDashboards_AreCopiesOfTheDashboards()
+    {
+        var copies = Path.Combine(DeployFiles.ChartDir, "files", "dashboards");
+        Assert.Equal(Expected, System.IO.Directory.GetFiles(copies, "*.json").Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        foreach (var file in Expected)
+        {
+            Assert.True(File.ReadAllBytes(Path.Combine(DashboardFiles.Directory, file)).SequenceEqual(File.ReadAllBytes(Path.Combine(copies, file))),
+                $"deploy/helm/efficiency-monitor/files/dashboards/{file} differs from dashboards/{file}: cp dashboards/*.json deploy/helm/efficiency-monitor/files/dashboards/");
+        }
+
+        var template = File.ReadAllText(Path.Combine(DeployFiles.ChartDir, "templates", "grafana-dashboards.yaml"));
+        Assert.Contains("(.Files.Glob \"files/dashboards/*.json\").AsConfig", template, StringComparison.Ordinal);
+        Assert.Equal("false", DeployFiles.LoadYaml(Path.Combine(DeployFiles.ChartDir, "values.yaml")).Child("grafanaDashboards").Child("enabled").Scalar());
+    }
+
+    [ToolFact("promtool", "prometheus")]
+    public async Task PromQlExpressions_ParseWithPromtool()
+    {
+        // Each expression as a recording rule: `promtool check rules` parses every expr (evaluation is the Prometheus tests' job).
+        var expressions = DashboardFiles.PromQlExpressions();
+        var rules = new System.Text.StringBuilder("groups:\n  - name: dashboards\n    rules:\n");
+        for (var i = 0; i < expressions.Count; i++)
+        {
+            rules.Append(System.Globalization.CultureInfo.InvariantCulture, $"      - record: dashboard:expr_{i}\n        expr: |\n          {expressions[i].Expr}\n");
+        }
+
+        var path = Path.Combine(Path.GetTempPath(), $"em-dashboard-promql-{Guid.NewGuid():N}.yml");
+        await File.WriteAllTextAsync(path, rules.ToString());
+        try
+        {
+            var (exitCode, output) = await DeployFiles.RunAsync("promtool", "check", "rules", path);
+            Assert.True(exitCode == 0, $"promtool check rules failed ({exitCode}):\n{output}\n{rules}");
+            Assert.Contains($"{expressions.Count} rules found", output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     [GeneratedRegex(@"\$\{?([A-Za-z][A-Za-z0-9_]*)")]
     private static partial Regex UsedVariableRegex();
 }
