@@ -10,7 +10,8 @@ namespace EfficiencyMonitor.IntegrationTests.Dashboards;
 /// <param name="RefId">Target refId (<c>A</c>, <c>B</c>…); <c>var</c> for a variable.</param>
 /// <param name="Sql">The raw SQL, macros and variables not expanded.</param>
 /// <param name="Format">The plugin's format: 0 time series, 1 table; null for a variable.</param>
-public sealed record DashboardSql(string File, string Panel, string RefId, string Sql, int? Format)
+/// <param name="Repeat">The variable the panel repeats by (Grafana runs it once per selected value), or null.</param>
+public sealed record DashboardSql(string File, string Panel, string RefId, string Sql, int? Format, string? Repeat = null)
 {
     /// <inheritdoc />
     public override string ToString() => $"{File} / {Panel} / {RefId}";
@@ -105,7 +106,7 @@ public static partial class DashboardFiles
                 {
                     if (DataSource(panel, target).Type != ClickHouseType) continue;
                     var format = target["format"] is JsonValue f && f.TryGetValue<int>(out var n) ? n : (int?)null;
-                    queries.Add(new DashboardSql(file, Str(panel, "title") ?? "(untitled)", Str(target, "refId") ?? "?", Str(target, "rawSql") ?? "", format));
+                    queries.Add(new DashboardSql(file, Str(panel, "title") ?? "(untitled)", Str(target, "refId") ?? "?", Str(target, "rawSql") ?? "", format, Str(panel, "repeat")));
                 }
             }
         }

@@ -83,7 +83,7 @@ public sealed class DashboardSqlTests(DashboardDataFixture data, ITestOutputHelp
         var failures = new List<string>();
         foreach (var query in DashboardFiles.ClickHouseQueries())
         {
-            var repeated = query.Sql.Contains("'${deployment}'", StringComparison.Ordinal);
+            var repeated = query.Repeat == "deployment";
             var selections = repeated ? data.Deployments.Select(d => (IReadOnlyList<string>)[d]).ToList() : [data.Deployments];
             foreach (var selection in selections)
             {

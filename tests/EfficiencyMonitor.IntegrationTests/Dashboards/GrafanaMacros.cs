@@ -11,7 +11,7 @@ namespace EfficiencyMonitor.IntegrationTests.Dashboards;
 /// <item><c>$__timeFilter(expr)</c> → <c>expr &gt;= toDateTime(from) AND expr &lt;= toDateTime(to)</c> (Unix seconds),</item>
 /// <item><c>$__fromTime</c> / <c>$__toTime</c> → <c>toDateTime(from)</c> / <c>toDateTime(to)</c>,</item>
 /// <item><c>$__interval_s</c> → the panel interval in whole seconds (at least 1),</item>
-/// <item>template variables: <c>$name</c>, <c>${name}</c>, <c>${name:singlequote}</c> (<c>'a','b'</c>), <c>${name:sqlstring}</c>,
+/// <item>template variables: <c>$name</c>, <c>${name}</c>, <c>${name:singlequote}</c> (<c>'a','b'</c>), <c>${name:sqlstring}</c> (<c>'a','b'</c>, <c>'</c> doubled),
 /// <c>${name:csv}</c>, <c>${name:regex}</c>.</item>
 /// </list>
 /// Anything else that looks like a macro or variable is an error, so a dashboard cannot use a macro the tests do not know.
@@ -73,7 +73,9 @@ public sealed partial class GrafanaMacros
 
     private static string Format(string name, IReadOnlyList<string> values, string? format) => format switch
     {
-        "singlequote" or "sqlstring" => string.Join(',', values.Select(v => "'" + v.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("'", "\\'", StringComparison.Ordinal) + "'")),
+        // Grafana: singlequote escapes ' as \', sqlstring doubles it.
+        "singlequote" => string.Join(',', values.Select(v => "'" + v.Replace("'", "\\'", StringComparison.Ordinal) + "'")),
+        "sqlstring" => string.Join(',', values.Select(v => "'" + v.Replace("'", "''", StringComparison.Ordinal) + "'")),
         "csv" => string.Join(',', values),
         "regex" => values.Count == 1 ? Regex.Escape(values[0]) : "(" + string.Join('|', values.Select(Regex.Escape)) + ")",
         null or "raw" when values.Count == 1 => values[0],

@@ -19,8 +19,8 @@ public sealed class GrafanaMacrosTests
     public void Expand_FromToInterval_AndVariables()
     {
         var sql = Macros(("deployment", ["a", "b'c"]), ("window", ["300"]))
-            .Expand("$__fromTime $__toTime $__interval_s ${deployment:singlequote} window_seconds = ${window} AND w = $window");
-        Assert.Equal("toDateTime(1800000000) toDateTime(1800003600) 30 'a','b\\'c' window_seconds = 300 AND w = 300", sql);
+            .Expand("$__fromTime $__toTime $__interval_s ${deployment:singlequote} ${deployment:sqlstring} window_seconds = ${window} AND w = $window");
+        Assert.Equal("toDateTime(1800000000) toDateTime(1800003600) 30 'a','b\\'c' 'a','b''c' window_seconds = 300 AND w = 300", sql);
     }
 
     [Theory]
