@@ -61,11 +61,13 @@ public sealed class DashboardDataFixture : IAsyncLifetime
     public string Timings { get; private set; } = "";
 
     /// <summary>Expands macros and variables with the test time range, a 60 s interval, and the given deployments.</summary>
-    public GrafanaMacros Macros(IReadOnlyList<string> deployments) =>
-        new(Range.From, Range.To, 60, new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal)
+    /// <param name="deployments">The selected deployments.</param>
+    /// <param name="windowSeconds">The <c>$window</c> selection; with 3600 the range starts an hour earlier, at the hourly window.</param>
+    public GrafanaMacros Macros(IReadOnlyList<string> deployments, int windowSeconds = 300) =>
+        new(windowSeconds == 300 ? Range.From : Range.From.AddHours(-1), Range.To, 60, new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal)
         {
             ["deployment"] = deployments,
-            ["window"] = ["300"],
+            ["window"] = [windowSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)],
             ["forecast"] = ["baseline"],
         });
 

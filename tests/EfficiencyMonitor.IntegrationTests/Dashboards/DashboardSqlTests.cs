@@ -27,9 +27,10 @@ public sealed class DashboardSqlTests(DashboardDataFixture data, ITestOutputHelp
     private static DashboardSql Find(string file, string panel, string refId) =>
         DashboardFiles.ClickHouseQueries().Single(q => q.File == file && q.Panel == panel && q.RefId == refId);
 
-    private async Task<(int Rows, List<(string Name, Type Type)> Columns, List<string> AllNull, string Sql)> RunAsync(DashboardSql query, IReadOnlyList<string> deployments)
+    private async Task<(int Rows, List<(string Name, Type Type)> Columns, List<string> AllNull, string Sql)> RunAsync(
+        DashboardSql query, IReadOnlyList<string> deployments, int windowSeconds = 300)
     {
-        var sql = data.Macros(deployments).Expand(query.Sql);
+        var sql = data.Macros(deployments, windowSeconds).Expand(query.Sql);
         try
         {
             await using var command = data.Connection.CreateCommand();
@@ -65,6 +66,28 @@ public sealed class DashboardSqlTests(DashboardDataFixture data, ITestOutputHelp
             // The plugin turns a time-series result into frames by its time column: there must be one.
             Assert.True(columns.Any(c => c.Type == typeof(DateTime) || c.Type == typeof(DateTimeOffset)), $"{query}: time series without a DateTime column");
         }
+    }
+
+    [Fact]
+    public async Task WindowedQueries_WithTheHourlyWindowSelected_ReturnRows()
+    {
+        var failures = new List<string>();
+        var windowed = DashboardFiles.ClickHouseQueries().Where(q => q.Sql.Contains("${window}", StringComparison.Ordinal)).ToList();
+        Assert.True(windowed.Count >= 20, $"only {windowed.Count} queries use $window");
+        foreach (var query in windowed)
+        {
+            try
+            {
+                var (rows, _, _, _) = await RunAsync(query, [DashboardDataFixture.Deployment], 3600);
+                if (rows == 0) failures.Add($"{query}: no rows with window = 1h");
+            }
+            catch (Xunit.Sdk.XunitException e)
+            {
+                failures.Add(e.Message);
+            }
+        }
+
+        Assert.True(failures.Count == 0, string.Join("\n\n", failures));
     }
 
     [Fact]
