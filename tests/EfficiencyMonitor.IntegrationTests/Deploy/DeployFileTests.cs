@@ -331,6 +331,37 @@ public sealed partial class DeployFileTests
     }
 
     [Fact]
+    public void ApiKey_ComesFromASecretInHelmAndTheEnvironmentInCompose_ProbesAndScrapesUseOpenPaths()
+    {
+        var templates = Path.Combine(DeployFiles.ChartDir, "templates");
+        var values = DeployFiles.LoadYaml(Path.Combine(DeployFiles.ChartDir, "values.yaml"));
+        Assert.Equal("", values.Child("api").Child("key").Scalar());
+        Assert.Equal("", values.Child("api").Child("existingSecret").Scalar());
+        Assert.False(string.IsNullOrEmpty(values.Child("api").Child("secretKey").Scalar()));
+
+        // The key reaches the pod only through a Secret (never the ConfigMap).
+        var deployment = File.ReadAllText(Path.Combine(templates, "deployment.yaml"));
+        Assert.Matches(@"- name: EM_Api__Key\s+valueFrom:\s+secretKeyRef:\s+name: \{\{ include ""efficiency-monitor.apiSecretName"" \. \}\}\s+key: \{\{ \.Values\.api\.secretKey \}\}", deployment);
+        var configMap = File.ReadAllText(Path.Combine(templates, "configmap.yaml"));
+        Assert.DoesNotContain("Api__Key", configMap, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain(".Values.api.", configMap, StringComparison.Ordinal);
+        var apiSecret = File.ReadAllText(Path.Combine(templates, "api-secret.yaml"));
+        Assert.Contains("kind: Secret", apiSecret, StringComparison.Ordinal);
+        Assert.Contains("{{ .Values.api.secretKey }}: {{ .Values.api.key | quote }}", apiSecret, StringComparison.Ordinal);
+        Assert.Contains("(not .Values.api.existingSecret)", apiSecret, StringComparison.Ordinal);
+
+        // Probes and the ServiceMonitor use the endpoints that stay open under Api:Key.
+        var open = new[] { "/healthz", "/readyz", "/metrics" };
+        foreach (Match m in Regex.Matches(deployment, @"path: (\S+)")) Assert.Contains(m.Groups[1].Value, open);
+        Assert.Contains("path: /metrics", File.ReadAllText(Path.Combine(templates, "servicemonitor.yaml")), StringComparison.Ordinal);
+
+        // Compose: from the environment, empty (open API) by default; the healthcheck uses /readyz.
+        var service = DeployFiles.ComposeServices["service"];
+        Assert.Equal("${EM_API_KEY:-}", service.Environment()["EM_API_KEY"]);
+        Assert.Contains("/readyz", string.Join(' ', service.Child("healthcheck").Child("test").Strings()), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void HelmPrometheusRule_IsACopyOfTheRules()
     {
         var template = File.ReadAllText(Path.Combine(DeployFiles.ChartDir, "templates", "prometheusrule.yaml"));
