@@ -14,7 +14,7 @@ namespace EfficiencyMonitor.Service;
 /// <summary>
 /// The long-running service (<c>efficiency-monitor run</c>): migrations at start, the Kafka → ClickHouse consumers,
 /// <c>/metrics</c> (OpenTelemetry → Prometheus), <c>/healthz</c> (alive), <c>/readyz</c> (engines reachable, schema applied),
-/// the realized-efficiency jobs (Quartz) and <c>/api/efficiency</c>.
+/// the realized-efficiency jobs (Quartz) and <c>/api/efficiency</c> (behind <c>Api:Key</c> when one is set).
 /// </summary>
 public static class ServiceHost
 {
@@ -38,8 +38,11 @@ public static class ServiceHost
             .AddMeter(JobsMetrics.MeterName)
             .AddPrometheusExporter());
         builder.Services.AddSingleton<KafkaProbe>();
+        builder.Services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.SectionName).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<ApiOptions>, ApiOptionsValidator>();
 
         var app = builder.Build();
+        app.UseMiddleware<ApiKeyAuthentication>(); // Api:Key: everything but /healthz, /readyz and /metrics
         app.MapGet("/healthz", () => Results.Text("ok\n"));
         app.MapGet("/readyz", ReadyAsync);
         app.MapPrometheusScrapingEndpoint("/metrics");

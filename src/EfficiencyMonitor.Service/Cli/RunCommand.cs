@@ -7,7 +7,7 @@ internal static class RunCommand
 {
     internal static readonly Option<string> Urls = new("--urls")
     {
-        Description = $"Where /metrics, /healthz and /readyz listen (default {ServiceHost.DefaultUrls}; loopback unless you choose otherwise).",
+        Description = $"Where /metrics, /healthz, /readyz and /api/* listen (default {ServiceHost.DefaultUrls}; loopback unless you choose otherwise; set Api:Key / EM_API_KEY before listening beyond it).",
         DefaultValueFactory = _ => ServiceHost.DefaultUrls,
     };
 

@@ -6,8 +6,8 @@ namespace EfficiencyMonitor.Service.Configuration;
 
 /// <summary>
 /// Configuration for every verb: <c>appsettings.json</c> beside the binary, then environment variables
-/// (<c>EM_Section__Key</c>), then the two endpoint variables that override everything
-/// (<c>EM_CLICKHOUSE_URL</c>, <c>EM_KAFKA_BOOTSTRAP</c>), then command-line options.
+/// (<c>EM_Section__Key</c>), then the variables that override everything (<c>EM_CLICKHOUSE_URL</c>,
+/// <c>EM_KAFKA_BOOTSTRAP</c>, <c>EM_API_KEY</c>), then command-line options.
 /// </summary>
 public static class ServiceConfiguration
 {
@@ -29,6 +29,11 @@ public static class ServiceConfiguration
         if (Environment.GetEnvironmentVariable(KafkaBootstrapEnvironmentVariable) is { Length: > 0 } kafka)
         {
             endpoints["Kafka:BootstrapServers"] = kafka;
+        }
+
+        if (Environment.GetEnvironmentVariable(ApiOptions.KeyEnvironmentVariable) is { Length: > 0 } apiKey)
+        {
+            endpoints[$"{ApiOptions.SectionName}:Key"] = apiKey;
         }
 
         builder.AddInMemoryCollection(endpoints);

@@ -327,11 +327,146 @@ public sealed partial class DeployFileTests
     }
 
     [Fact]
+    public void ApiKey_ComesFromASecretInHelmAndTheEnvironmentInCompose_ProbesAndScrapesUseOpenPaths()
+    {
+        var templates = Path.Combine(DeployFiles.ChartDir, "templates");
+        var values = DeployFiles.LoadYaml(Path.Combine(DeployFiles.ChartDir, "values.yaml"));
+        Assert.Equal("", values.Child("api").Child("key").Scalar());
+        Assert.Equal("", values.Child("api").Child("existingSecret").Scalar());
+        Assert.False(string.IsNullOrEmpty(values.Child("api").Child("secretKey").Scalar()));
+
+        // The key reaches the pod only through a Secret (never the ConfigMap).
+        var deployment = File.ReadAllText(Path.Combine(templates, "deployment.yaml"));
+        Assert.Matches(@"- name: EM_Api__Key\s+valueFrom:\s+secretKeyRef:\s+name: \{\{ include ""efficiency-monitor.apiSecretName"" \. \}\}\s+key: \{\{ \.Values\.api\.secretKey \}\}", deployment);
+        var configMap = File.ReadAllText(Path.Combine(templates, "configmap.yaml"));
+        Assert.DoesNotContain("Api__Key", configMap, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain(".Values.api.", configMap, StringComparison.Ordinal);
+        var apiSecret = File.ReadAllText(Path.Combine(templates, "api-secret.yaml"));
+        Assert.Contains("kind: Secret", apiSecret, StringComparison.Ordinal);
+        Assert.Contains("{{ .Values.api.secretKey }}: {{ .Values.api.key | quote }}", apiSecret, StringComparison.Ordinal);
+        Assert.Contains("(not .Values.api.existingSecret)", apiSecret, StringComparison.Ordinal);
+
+        // Probes and the ServiceMonitor use the endpoints that stay open under Api:Key.
+        var open = new[] { "/healthz", "/readyz", "/metrics" };
+        foreach (Match m in Regex.Matches(deployment, @"path: (\S+)")) Assert.Contains(m.Groups[1].Value, open);
+        Assert.Contains("path: /metrics", File.ReadAllText(Path.Combine(templates, "servicemonitor.yaml")), StringComparison.Ordinal);
+
+        // Compose: from the environment, empty (open API) by default; the healthcheck uses /readyz.
+        var service = DeployFiles.ComposeServices["service"];
+        Assert.Equal("${EM_API_KEY:-}", service.Environment()["EM_API_KEY"]);
+        Assert.Contains("/readyz", string.Join(' ', service.Child("healthcheck").Child("test").Strings()), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void HelmPrometheusRule_IsACopyOfTheRules()
     {
-        var copy = Path.Combine(DeployFiles.ChartDir, "files", "ingestion.yml");
-        Assert.True(File.ReadAllBytes(DeployFiles.RulesPath).SequenceEqual(File.ReadAllBytes(copy)),
-            "deploy/helm/efficiency-monitor/files/ingestion.yml differs from deploy/prometheus/rules/ingestion.yml: cp the latter over the former");
+        var template = File.ReadAllText(Path.Combine(DeployFiles.ChartDir, "templates", "prometheusrule.yaml"));
+        Assert.True(DeployFiles.RuleFiles.Count >= 2, "expected ingestion.yml and efficiency.yml under deploy/prometheus/rules");
+        foreach (var rules in DeployFiles.RuleFiles)
+        {
+            var name = Path.GetFileName(rules);
+            var copy = Path.Combine(DeployFiles.ChartDir, "files", name);
+            Assert.True(File.Exists(copy), $"the Helm chart has no copy of {name}: cp deploy/prometheus/rules/{name} deploy/helm/efficiency-monitor/files/");
+            Assert.True(File.ReadAllBytes(rules).SequenceEqual(File.ReadAllBytes(copy)),
+                $"deploy/helm/efficiency-monitor/files/{name} differs from deploy/prometheus/rules/{name}: cp the latter over the former");
+            Assert.Contains($".Files.Get \"files/{name}\" | indent 2", template, StringComparison.Ordinal);
+        }
+
+        // No copy without its source; no Prometheus variable inside a Helm action (Helm fails on undefined variables).
+        var copies = Directory.GetFiles(Path.Combine(DeployFiles.ChartDir, "files"), "*.yml").Select(Path.GetFileName);
+        Assert.Equal(DeployFiles.RuleFiles.Select(Path.GetFileName), copies.Order(StringComparer.Ordinal));
+        Assert.DoesNotMatch(@"\{\{[^}]*\$(labels|value)", template);
+    }
+
+    [Fact]
+    public void PrometheusConfig_RuleFiles_LoadEveryRuleFile()
+    {
+        // deploy/prometheus/prometheus.yml names rule files by their path in the container; compose mounts
+        // ./prometheus/rules there. Every rule file must match one of the rule_files patterns.
+        var config = DeployFiles.LoadYaml(Path.Combine(DeployFiles.DeployDir, "prometheus", "prometheus.yml"));
+        var patterns = config.Child("rule_files").Strings();
+        Assert.NotEmpty(patterns);
+        var mount = DeployFiles.ComposeServices["prometheus"].Child("volumes").Strings()
+            .Select(v => v.Split(':'))
+            .Single(v => v[0] == "./prometheus/rules");
+        foreach (var rules in DeployFiles.RuleFiles)
+        {
+            var inContainer = $"{mount[1].TrimEnd('/')}/{Path.GetFileName(rules)}";
+            Assert.True(patterns.Any(p => GlobToRegex(p).IsMatch(inContainer)),
+                $"{inContainer} is matched by no rule_files pattern of prometheus.yml ({string.Join(", ", patterns)})");
+        }
+    }
+
+    [Fact]
+    public void PrometheusRuleFiles_ParseIntoGroupsOfRecordingAndAlertingRules()
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var file in DeployFiles.RuleFiles)
+        {
+            var groups = Assert.IsType<YamlSequenceNode>(DeployFiles.LoadYaml(file).Child("groups"));
+            Assert.NotEmpty(groups);
+            foreach (var group in groups)
+            {
+                var name = group.Child("name").Scalar();
+                Assert.False(string.IsNullOrEmpty(name), $"{file}: a group has no name");
+                Assert.True(names.Add(name!), $"group name {name} is used twice (Prometheus requires unique group names per file; keep them unique overall)");
+                var rules = Assert.IsType<YamlSequenceNode>(group.Child("rules"));
+                Assert.NotEmpty(rules);
+                foreach (var rule in rules)
+                {
+                    Assert.False(string.IsNullOrWhiteSpace(rule.Child("expr").Scalar()), $"{file}/{name}: a rule has no expr");
+                    Assert.True(rule.Child("record") is null != (rule.Child("alert") is null), $"{file}/{name}: a rule must have record or alert (not both)");
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void EfficiencyRules_CoverTheIssueAlertsOnTheMetricContract()
+    {
+        var path = Path.Combine(DeployFiles.RulesDir, "efficiency.yml");
+        var rules = DeployFiles.Rules(path);
+        var alerts = rules.Where(r => r.Child("alert") is not null).ToDictionary(r => r.Child("alert").Scalar()!, r => r, StringComparer.Ordinal);
+        var expected = new Dictionary<string, string>
+        {
+            ["EfficiencyDriftHigh"] = "em_efficiency_drift_ratio",
+            ["ForecastMapeBreach"] = "em_forecast_mape",
+            ["ModelAccuracyDegraded"] = "em_efficiency_model_mape",
+            ["EfficiencyJobNotRunning"] = "em_jobs_last_success_timestamp_seconds",
+            ["EfficiencyJobSuccessMissing"] = "absent(em_jobs_last_success_timestamp_seconds",
+            ["EfficiencyDataStale"] = "em_efficiency_window_end_timestamp_seconds",
+        };
+        foreach (var (alert, metric) in expected)
+        {
+            Assert.True(alerts.ContainsKey(alert), $"{alert} is missing from efficiency.yml");
+            Assert.Contains(metric, alerts[alert].Child("expr").Scalar(), StringComparison.Ordinal);
+        }
+
+        Assert.Contains("em_forecast_within_tolerance == 0", alerts["ForecastMapeBreach"].Child("expr").Scalar(), StringComparison.Ordinal);
+        Assert.Equal("10m", alerts["EfficiencyDriftHigh"].Child("for").Scalar());
+        Assert.Equal("30m", alerts["ForecastMapeBreach"].Child("for").Scalar());
+        Assert.Equal("30m", alerts["ModelAccuracyDegraded"].Child("for").Scalar());
+        Assert.Equal("30m", alerts["EfficiencyJobSuccessMissing"].Child("for").Scalar());
+
+        // The drift description names the leading factor from the top-factor recording rule.
+        var topFactor = rules.Single(r => r.Child("record").Scalar() == "deployment:em_efficiency_drift_contribution:abs_top1");
+        Assert.Contains("topk by (deployment) (1, abs(em_efficiency_drift_contribution))", topFactor.Child("expr").Scalar(), StringComparison.Ordinal);
+        var description = alerts["EfficiencyDriftHigh"].Child("annotations").Child("description").Scalar()!;
+        Assert.Contains("deployment:em_efficiency_drift_contribution:top1", description, StringComparison.Ordinal);
+        Assert.Contains(".Labels.factor", description, StringComparison.Ordinal);
+
+        // The scraped `job` label of the jobs' gauge arrives as exported_job (honor_labels: false).
+        Assert.Contains("exported_job=\"realized_efficiency\"", alerts["EfficiencyJobSuccessMissing"].Child("expr").Scalar(), StringComparison.Ordinal);
+        Assert.Contains("exported_job=\"forecast_validation\"", alerts["EfficiencyJobSuccessMissing"].Child("expr").Scalar(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void IngestionRules_KeepTheDeadLetterStalledAndLagAlerts()
+    {
+        var alerts = DeployFiles.Rules(DeployFiles.RulesPath).Select(r => r.Child("alert").Scalar()).OfType<string>().ToList();
+        Assert.Contains("EfficiencyMonitorDeadLetterRateHigh", alerts);
+        Assert.Contains("EfficiencyMonitorIngestionStalled", alerts);
+        Assert.Contains("EfficiencyMonitorIngestionLagGrowing", alerts);
     }
 
     [Fact]
@@ -340,7 +475,7 @@ public sealed partial class DeployFileTests
         var readme = File.ReadAllText(Path.Combine(DeployFiles.DeployDir, "README.md"));
         var anchors = HeadingRegex().Matches(readme).Select(m => Slug(m.Groups[1].Value)).ToHashSet(StringComparer.Ordinal);
         var alerts = Alerts();
-        Assert.True(alerts.Count >= 6, $"expected the six ingestion alerts, found {alerts.Count}");
+        Assert.True(alerts.Count >= 12, $"expected the six ingestion and six efficiency alerts, found {alerts.Count}");
         foreach (var alert in alerts)
         {
             var name = alert.Child("alert").Scalar();
@@ -352,14 +487,25 @@ public sealed partial class DeployFileTests
             var runbook = annotations.Child("runbook").Scalar() ?? "";
             Assert.StartsWith("deploy/README.md#", runbook, StringComparison.Ordinal);
             Assert.True(anchors.Contains(runbook["deploy/README.md#".Length..]), $"{name}: runbook {runbook} has no heading in deploy/README.md");
+            Assert.True(readme.Contains($"| {name} |", StringComparison.Ordinal), $"{name} is not in the alert tables of deploy/README.md");
         }
     }
 
     [Fact]
     public void PrometheusAlerts_EachHasAUnitTestThatFiresAndOneThatStaysSilent()
     {
-        var tests = (YamlSequenceNode)DeployFiles.LoadYaml(Path.Combine(DeployFiles.DeployDir, "prometheus", "tests", "ingestion_test.yml")).Child("tests")!;
-        var cases = tests.SelectMany(t => t.Child("alert_rule_test") is YamlSequenceNode s ? s.Children : [])
+        var testFiles = DeployFiles.RuleTestFiles;
+        var tested = testFiles
+            .SelectMany(f => DeployFiles.LoadYaml(f).Child("rule_files").Strings().Select(r => Path.GetFullPath(Path.Combine(Path.GetDirectoryName(f)!, r))))
+            .ToHashSet(StringComparer.Ordinal);
+        foreach (var rules in DeployFiles.RuleFiles)
+        {
+            Assert.True(tested.Contains(rules), $"no file under deploy/prometheus/tests lists {Path.GetFileName(rules)} in rule_files");
+        }
+
+        var cases = testFiles
+            .SelectMany(f => ((YamlSequenceNode)DeployFiles.LoadYaml(f).Child("tests")!).Children)
+            .SelectMany(t => t.Child("alert_rule_test") is YamlSequenceNode s ? s.Children : [])
             .Select(c => (Alert: c.Child("alertname").Scalar(), Fires: c.Child("exp_alerts") is YamlSequenceNode { Children.Count: > 0 }))
             .ToList();
         foreach (var name in Alerts().Select(a => a.Child("alert").Scalar()))
@@ -386,10 +532,11 @@ public sealed partial class DeployFileTests
     }
 
     private static List<YamlNode> Alerts() =>
-        ((YamlSequenceNode)DeployFiles.LoadYaml(DeployFiles.RulesPath).Child("groups")!)
-            .SelectMany(g => ((YamlSequenceNode)g.Child("rules")!).Children)
-            .Where(r => r.Child("alert") is not null)
-            .ToList();
+        DeployFiles.RuleFiles.SelectMany(DeployFiles.Rules).Where(r => r.Child("alert") is not null).ToList();
+
+    /// <summary>A Prometheus rule_files pattern (filepath.Match: <c>*</c>, <c>?</c>) as an anchored regex.</summary>
+    private static Regex GlobToRegex(string pattern) =>
+        new("^" + Regex.Escape(pattern).Replace(@"\*", "[^/]*", StringComparison.Ordinal).Replace(@"\?", "[^/]", StringComparison.Ordinal) + "$");
 
     /// <summary>GitHub's heading anchor: lower case, punctuation dropped, spaces to dashes.</summary>
     private static string Slug(string heading) =>

@@ -20,6 +20,24 @@ internal static partial class DeployFiles
 
     public static string RulesPath => Path.Combine(DeployDir, "prometheus", "rules", "ingestion.yml");
 
+    public static string RulesDir => Path.Combine(DeployDir, "prometheus", "rules");
+
+    public static string RuleTestsDir => Path.Combine(DeployDir, "prometheus", "tests");
+
+    /// <summary>Every Prometheus rule file (<c>deploy/prometheus/rules/*.yml</c>), sorted.</summary>
+    public static IReadOnlyList<string> RuleFiles =>
+        Directory.GetFiles(RulesDir, "*.yml").Order(StringComparer.Ordinal).ToList();
+
+    /// <summary>Every promtool unit test file (<c>deploy/prometheus/tests/*.yml</c>), sorted.</summary>
+    public static IReadOnlyList<string> RuleTestFiles =>
+        Directory.GetFiles(RuleTestsDir, "*.yml").Order(StringComparer.Ordinal).ToList();
+
+    /// <summary>The rules (recording and alerting) of a rule file.</summary>
+    public static IReadOnlyList<YamlNode> Rules(string ruleFile) =>
+        ((YamlSequenceNode)LoadYaml(ruleFile).Child("groups")!)
+            .SelectMany(g => ((YamlSequenceNode)g.Child("rules")!).Children)
+            .ToList();
+
     /// <summary>The single document of a YAML file (aliases resolved).</summary>
     public static YamlNode LoadYaml(string path)
     {

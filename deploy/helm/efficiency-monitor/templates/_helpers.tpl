@@ -28,3 +28,8 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- define "efficiency-monitor.secretName" -}}
 {{- default (include "efficiency-monitor.fullname" .) .Values.secrets.existingSecret }}
 {{- end }}
+
+{{/* Name of the Secret holding the API key (api.existingSecret, or the one the chart creates from api.key). */}}
+{{- define "efficiency-monitor.apiSecretName" -}}
+{{- default (printf "%s-api" (include "efficiency-monitor.fullname" .)) .Values.api.existingSecret }}
+{{- end }}
