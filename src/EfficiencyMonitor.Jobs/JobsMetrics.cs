@@ -35,7 +35,7 @@ public sealed class JobsMetrics : IDisposable
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300] });
         _windows = _meter.CreateCounter<long>("em.jobs.windows", "{window}", "Windows handled, by window length and outcome (computed, recomputed, failed).");
         _meter.CreateObservableGauge("em.jobs.lag", ObserveLag, "s", "Closed windows with data not yet computed, in seconds of event time (0 = caught up), per window length and deployment.");
-        _meter.CreateObservableGauge("em.jobs.last_success.timestamp", () => _lastSuccess.Select(kv => new Measurement<double>(kv.Value, new KeyValuePair<string, object?>("job", kv.Key))),
+        _meter.CreateObservableGauge("em.jobs.last_success.timestamp", () => _lastSuccess.Select(kv => new Measurement<double>(kv.Value, new KeyValuePair<string, object?>("job_name", kv.Key))),
             "s", "Unix time of the job's last successful run (realized_efficiency, forecast_validation).");
 
         // Efficiency of the latest validated window (baseline plan) per deployment. Units are annotations ({USD},

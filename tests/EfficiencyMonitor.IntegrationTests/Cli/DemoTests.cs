@@ -61,7 +61,7 @@ public sealed partial class DemoTests(ITestOutputHelper output)
         Assert.True(Value(metrics, "em_efficiency_break_even_bandwidth_gigabytes_per_second", Dep, "tier=\"dram\"") > 0);
         var windowEnd = Value(metrics, "em_efficiency_window_end_timestamp_seconds", Dep);
         Assert.InRange(windowEnd, TimeProvider.System.GetUtcNow().AddHours(-1).ToUnixTimeSeconds(), TimeProvider.System.GetUtcNow().ToUnixTimeSeconds());
-        Assert.True(Value(metrics, "em_jobs_last_success_timestamp_seconds", "job=\"forecast_validation\"") > windowEnd - 3600);
+        Assert.True(Value(metrics, "em_jobs_last_success_timestamp_seconds", "job_name=\"forecast_validation\"") > windowEnd - 3600);
 
         var json = await http.GetStringAsync(new Uri("/api/validation?deployment=llama-70b-chat-prod&window=5m", UriKind.Relative));
         using (var doc = JsonDocument.Parse(json))

@@ -455,9 +455,9 @@ public sealed partial class DeployFileTests
         Assert.Contains("deployment:em_efficiency_drift_contribution:top1", description, StringComparison.Ordinal);
         Assert.Contains(".Labels.factor", description, StringComparison.Ordinal);
 
-        // The scraped `job` label of the jobs' gauge arrives as exported_job (honor_labels: false).
-        Assert.Contains("exported_job=\"realized_efficiency\"", alerts["EfficiencyJobSuccessMissing"].Child("expr").Scalar(), StringComparison.Ordinal);
-        Assert.Contains("exported_job=\"forecast_validation\"", alerts["EfficiencyJobSuccessMissing"].Child("expr").Scalar(), StringComparison.Ordinal);
+        // The jobs' gauge names the job in job_name (never the scrape's own `job` label).
+        Assert.Contains("job_name=\"realized_efficiency\"", alerts["EfficiencyJobSuccessMissing"].Child("expr").Scalar(), StringComparison.Ordinal);
+        Assert.Contains("job_name=\"forecast_validation\"", alerts["EfficiencyJobSuccessMissing"].Child("expr").Scalar(), StringComparison.Ordinal);
     }
 
     [Fact]

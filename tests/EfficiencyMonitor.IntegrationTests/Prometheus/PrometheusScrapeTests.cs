@@ -101,12 +101,11 @@ public sealed partial class PrometheusScrapeTests(ITestOutputHelper output)
             Assert.Equal(bad, await ValueAsync(prometheus, $"em_ingest_rejected_total{{topic=\"{requests}\",reason=\"malformed_json\"}}"));
             Assert.Equal(1, await ValueAsync(prometheus, $"count(em_jobs_run_duration_seconds_count{{job=\"{Job}\"}} > 0)"));
 
-            // The jobs' last-success gauge (issue 7 contract) names its job in a `job` label, which Prometheus stores as
-            // exported_job beside its own job="efficiency-monitor": the rules select exported_job.
+            // The jobs' last-success gauge names its job in `job_name`, beside Prometheus' own job="efficiency-monitor".
             if (names.Contains("em_jobs_last_success_timestamp_seconds"))
             {
                 Assert.Equal(0, await ValueAsync(prometheus, $"count(em_jobs_last_success_timestamp_seconds{{job!=\"{Job}\"}}) or vector(0)"));
-                Assert.True(await ValueAsync(prometheus, "count(em_jobs_last_success_timestamp_seconds{exported_job!=\"\"})") >= 1);
+                Assert.True(await ValueAsync(prometheus, "count(em_jobs_last_success_timestamp_seconds{job_name!=\"\"})") >= 1);
             }
 
             // 3. Every expression of every rule file evaluates.
