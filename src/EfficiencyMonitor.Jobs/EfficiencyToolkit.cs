@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using ClickHouse.Driver;
 using EfficiencyMonitor.Jobs.Catalog;
 using EfficiencyMonitor.Jobs.Efficiency;
+using EfficiencyMonitor.Jobs.Forecasts;
 using EfficiencyMonitor.Jobs.Validation;
 using EfficiencyMonitor.Storage;
 using Microsoft.Extensions.DependencyInjection;
@@ -28,7 +29,11 @@ public sealed class EfficiencyToolkit : IDisposable
         Metrics = new JobsMetrics(_meters.GetRequiredService<IMeterFactory>());
         Runner = new RealizedEfficiencyRunner(Store, Catalogs, Options.Create(jobs), time, Metrics, loggers.CreateLogger<RealizedEfficiencyRunner>());
         Validation = new ValidationStore(Client, clickHouse);
-        Validator = new ValidationRunner(Validation, Catalogs, Options.Create(jobs), time, Metrics, loggers.CreateLogger<ValidationRunner>());
+        Forecasts = new ForecastStore(Client, clickHouse, time);
+        Validator = new ValidationRunner(Validation, Catalogs, Options.Create(jobs), time, Metrics, loggers.CreateLogger<ValidationRunner>())
+        {
+            ForecastSource = new ForecastPlans(Forecasts, Catalogs, loggers.CreateLogger<ForecastPlans>()).GetAsync,
+        };
         Calibrator = new Calibrator(Validation, Catalogs);
     }
 
@@ -49,6 +54,9 @@ public sealed class EfficiencyToolkit : IDisposable
 
     /// <summary>The runner.</summary>
     public RealizedEfficiencyRunner Runner { get; }
+
+    /// <summary>Stored forecasts.</summary>
+    public ForecastStore Forecasts { get; }
 
     /// <summary>Validation reads and writes.</summary>
     public ValidationStore Validation { get; }

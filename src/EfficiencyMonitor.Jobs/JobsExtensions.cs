@@ -1,5 +1,6 @@
 using EfficiencyMonitor.Jobs.Catalog;
 using EfficiencyMonitor.Jobs.Efficiency;
+using EfficiencyMonitor.Jobs.Forecasts;
 using EfficiencyMonitor.Jobs.Validation;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -27,7 +28,14 @@ public static class JobsExtensions
         builder.Services.AddSingleton<RealizedEfficiencyRunner>();
         builder.Services.AddSingleton<EfficiencyQueries>();
         builder.Services.AddSingleton<ValidationStore>();
-        builder.Services.AddSingleton<ValidationRunner>();
+        builder.Services.AddSingleton<ForecastStore>();
+        builder.Services.AddSingleton<ForecastPlans>();
+        builder.Services.AddSingleton(sp => new ValidationRunner(
+            sp.GetRequiredService<ValidationStore>(), sp.GetRequiredService<CatalogStore>(), sp.GetRequiredService<IOptions<JobsOptions>>(),
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<JobsMetrics>(), sp.GetRequiredService<ILogger<ValidationRunner>>())
+        {
+            ForecastSource = sp.GetRequiredService<ForecastPlans>().GetAsync,
+        });
         builder.Services.AddSingleton<Calibrator>();
         builder.Services.AddSingleton<ValidationQueries>();
 
