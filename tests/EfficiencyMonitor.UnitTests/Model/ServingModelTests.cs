@@ -279,6 +279,12 @@ public sealed class ServingModelTests
         e = Assert.Throws<CatalogException>(() => new ServingModel(fp4, Llama70B, H100));
         Assert.Contains("'fp4'", e.Message, StringComparison.Ordinal);
         Assert.Contains("llama-70b-chat-prod", e.Message, StringComparison.Ordinal);
+
+        // A catalog read back from stored JSON is not re-validated: a null precision must still be a CatalogException
+        // (it was an ArgumentNullException from Dictionary.TryGetValue).
+        var none = Deployment(Serving with { Precision = null! });
+        e = Assert.Throws<CatalogException>(() => new ServingModel(none, Llama70B, H100));
+        Assert.Contains("llama-70b-chat-prod", e.Message, StringComparison.Ordinal);
     }
 
     private static ServingModel ModelWithDram(double gbPerS)
