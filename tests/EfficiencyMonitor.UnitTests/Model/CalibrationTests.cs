@@ -32,7 +32,7 @@ public sealed class CalibrationTests
     /// (the instance's g_pf GPUs are held for that long); decode ms = GPU-s · 1000 · B / g_dec (the request held 1/B of
     /// each step on g_dec GPUs).
     /// </summary>
-    private static WindowObservation Window(ServingModel truth, int index, double noise)
+    internal static WindowObservation Window(ServingModel truth, int index, double noise)
     {
         var random = new Random(1000 + index);
         var classes = new RequestClass[3];
