@@ -224,6 +224,34 @@ public sealed class DriftDecompositionTests
     }
 
     [Fact]
+    public void Decompose_SlowerPrefillDramLoadsAndDearerEnergy_EachToItsOwnFactor()
+    {
+        // Prefill GPU-s/token ×1.3, DRAM load GPU-s/token ×1.5, energy $/busy GPU-s ×2: three factors, each the
+        // (log-mean weighted) log of its own ratio, together exactly ln(SPS₁/SPS₀); the explanation lists the top three.
+        var predicted = Planned;
+        var realized = predicted with
+        {
+            Prefill = predicted.Prefill with { GpuSecondsPerToken = predicted.Prefill.GpuSecondsPerToken * 1.3 },
+            LoadDram = predicted.LoadDram with { GpuSecondsPerToken = predicted.LoadDram.GpuSecondsPerToken * 1.5 },
+            EnergyUsdPerBusyGpuSecond = predicted.EnergyUsdPerBusyGpuSecond * 2,
+        };
+
+        var result = DriftDecomposition.Decompose(realized, predicted, Utilization);
+
+        Near(LnSpsRatio(realized, predicted), result.Factors.Values.Sum(), 1e-12);
+        // Energy: k = 7.2e-4 → 7.4e-4 per busy GPU-s, all of it energy: ln(7.4/7.2).
+        Near(Math.Log(7.4e-4 / 7.2e-4), result.Factors[DriftFactor.Energy], 1e-12);
+        var b0 = predicted.BusyGpuSecondsPerRequest;
+        var b1 = realized.BusyGpuSecondsPerRequest;
+        Near(DriftDecomposition.LogMean(0.648 * 1.3, 0.648) / DriftDecomposition.LogMean(b1, b0) * Math.Log(1.3), result.Factors[DriftFactor.PrefillSpeed], 1e-12);
+        Near(DriftDecomposition.LogMean(0.0636 * 1.5, 0.0636) / DriftDecomposition.LogMean(b1, b0) * Math.Log(1.5), result.Factors[DriftFactor.KvLoadSpeed], 1e-12);
+        Assert.Equal(DriftFactor.PrefillSpeed, result.TopFactor);
+        Assert.Contains("prefill 30% slower than planned", result.Explanation, StringComparison.Ordinal);
+        Assert.Contains("KV loads from DRAM 50% slower per token than planned", result.Explanation, StringComparison.Ordinal);
+        Assert.Contains("energy: $ per busy GPU-second +100%", result.Explanation, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Decompose_IdenticalProfiles_AllZeroOnPlan()
     {
         var result = DriftDecomposition.Decompose(Planned, Planned, Utilization);
