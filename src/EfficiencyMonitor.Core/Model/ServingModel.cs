@@ -144,7 +144,7 @@ public sealed class ServingModel
         ArgumentNullException.ThrowIfNull(hardware);
         var serving = deployment.Serving
             ?? throw new CatalogException($"deployment '{deployment.Name}' has no serving section: the model needs gpu_type, gpus per instance, decode_batch and mfu/mbu (deploy/catalog/deployments.yaml)");
-        if (!hardware.PeakDenseTflops.TryGetValue(serving.Precision, out var tflops))
+        if (serving.Precision is null || !hardware.PeakDenseTflops.TryGetValue(serving.Precision, out var tflops))
             throw new CatalogException($"hardware '{hardware.GpuType}' has no peak_dense_tflops for '{serving.Precision}' (deployment '{deployment.Name}')");
         Deployment = deployment;
         Model = model;
