@@ -124,7 +124,7 @@ public static class CatalogValidator
                 var sp = $"{p}.serving";
                 var hw = catalog.Hardware.FirstOrDefault(h => h.GpuType == sv.GpuType);
                 if (hw is null) Add($"{sp}.gpu_type", $"gpu_type '{sv.GpuType}' is not in hardware", "add the GPU to hardware.yaml or fix the name");
-                else if (!hw.PeakDenseTflops.ContainsKey(sv.Precision))
+                else if (sv.Precision is null || !hw.PeakDenseTflops.ContainsKey(sv.Precision))
                     Add($"{sp}.precision", $"'{sv.Precision}' has no peak_dense_tflops on {sv.GpuType}", $"use one of {string.Join(", ", hw.PeakDenseTflops.Keys)}");
                 Range($"{sp}.prefill_gpus_per_instance", sv.PrefillGpusPerInstance, 1, 1024, "GPUs");
                 Range($"{sp}.decode_gpus_per_instance", sv.DecodeGpusPerInstance, 1, 1024, "GPUs");
