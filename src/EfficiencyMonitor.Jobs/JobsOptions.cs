@@ -47,7 +47,7 @@ public sealed class JobsOptions
     /// <summary>Without <see cref="CatalogDirectory"/>, store the catalog embedded in the binary at start (when its version is new).</summary>
     public bool StoreEmbeddedCatalog { get; set; } = true;
 
-    /// <summary>Window length (minutes, one of the window lengths) the model and plans are validated on.</summary>
+    /// <summary>Window length (minutes, one of the window lengths) whose latest validated window the efficiency gauges show (every length is validated).</summary>
     public int ValidationWindowMinutes { get; set; } = 5;
 
     /// <summary>Windows the rolling MAPE and bias average over (12 × 5 min = the last hour).</summary>

@@ -347,7 +347,10 @@ public sealed record WorkloadPlan
     /// <summary>Successful outputs / requests.</summary>
     public double SuccessRate { get; init; }
 
-    /// <summary>Busy GPU time / provisioned GPU time.</summary>
+    /// <summary>
+    /// Busy GPU time / provisioned GPU time, busy time from request timings at the catalog's decode batch (so above 1
+    /// when the instances really batch more than <see cref="ServingEntry.DecodeBatch"/>).
+    /// </summary>
     public double Utilization { get; init; }
 
     /// <summary>Input tokens per request, cached ones included.</summary>

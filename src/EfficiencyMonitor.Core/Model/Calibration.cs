@@ -77,6 +77,9 @@ public static class Calibration
         var pooled = Pool(usable);
         var profiles = WindowProfileBuilder.Build(calibrated, pooled, facility.Pue);
         var plan = profiles.Model with { Utilization = profiles.RealizedUtilization, EnergyUsdPerBusyGpuSecond = profiles.Realized.EnergyUsdPerBusyGpuSecond };
+        if (plan.Utilization > 1)
+            notes.Add(string.Create(CultureInfo.InvariantCulture,
+                $"busy GPU time from the request timings is {plan.Utilization:0.##}x the provisioned time: the instances batch more than decode_batch {batch} (or overlap prefills); raise decode_batch to the real concurrency"));
         var seconds = usable.Sum(w => w.Seconds);
         fitted = fitted with { Plan = plan.ToPlan(serving.Source, seconds > 0 ? pooled.Requests / seconds : 0) };
         return new CalibrationResult(fitted, usable.Count, notes);

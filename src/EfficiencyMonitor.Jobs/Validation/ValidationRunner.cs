@@ -16,7 +16,7 @@ namespace EfficiencyMonitor.Jobs.Validation;
 public sealed record PlanTarget(string ForecastId, string Deployment, WorkloadPlan Plan, double Tolerance, long? FromS, long? ToS);
 
 /// <summary>
-/// Validates closed windows against the model and the plans (MODEL.md §4): per window, the model on the observed mix
+/// Validates closed windows of every window length against the model and the plans (MODEL.md §4): per window, the model on the observed mix
 /// (model accuracy), the plan (baseline or forecast) and the drift decomposition; rolling MAPE and bias over the last
 /// <see cref="JobsOptions.ValidationRollingWindows"/> windows. Runs after the realized-efficiency job has closed a window
 /// (never past its progress mark), resumes from <c>forecast_progress</c>, and replaces rows on recompute.
@@ -34,29 +34,33 @@ public sealed partial class ValidationRunner(
         var loaded = await catalogs.GetAsync(o.CatalogVersion is { Length: > 0 } v ? v : null, cancellationToken);
         if (loaded is null) return 0;
         var catalog = loaded.Catalog;
-        var w = o.ValidationWindowMinutes * 60;
         var now = time.GetUtcNow();
-        var realized = await store.ReadRealizedProgressAsync(w, cancellationToken);
-        var targets = new List<PlanTarget>();
-        foreach (var deployment in realized.Keys.Order(StringComparer.Ordinal))
-        {
-            var entry = CostCatalog.EffectiveAt(catalog.Deployments.Where(d => d.Name == deployment), now);
-            if (entry?.Plan is { } plan && entry.Serving is not null) targets.Add(new PlanTarget("", deployment, plan, o.DriftTolerance, null, null));
-            else if (_unplanned.Add(deployment)) LogNoPlan(logger, deployment, catalog.Version);
-        }
-
-        if (ForecastSource is { } source) targets.AddRange(await source(catalog, cancellationToken));
         var done = 0;
-        foreach (var target in targets)
+        List<PlanTarget>? forecastTargets = null;
+        foreach (var minutes in o.EffectiveWindowMinutes)
         {
-            if (!realized.TryGetValue(target.Deployment, out var realizedDone)) continue;
-            try
+            var w = minutes * 60;
+            var realized = await store.ReadRealizedProgressAsync(w, cancellationToken);
+            var targets = new List<PlanTarget>();
+            foreach (var deployment in realized.Keys.Order(StringComparer.Ordinal))
             {
-                done += await ValidateAsync(target, catalog, w, realizedDone, now, cancellationToken);
+                var entry = CostCatalog.EffectiveAt(catalog.Deployments.Where(d => d.Name == deployment), now);
+                if (entry?.Plan is { } plan && entry.Serving is not null) targets.Add(new PlanTarget("", deployment, plan, o.DriftTolerance, null, null));
+                else if (_unplanned.Add(deployment)) LogNoPlan(logger, deployment, catalog.Version);
             }
-            catch (CatalogException e)
+
+            if (ForecastSource is { } source) targets.AddRange(forecastTargets ??= [.. await source(catalog, cancellationToken)]);
+            foreach (var target in targets)
             {
-                LogUnmodelled(logger, target.Deployment, target.ForecastId, e.Message);
+                if (!realized.TryGetValue(target.Deployment, out var realizedDone)) continue;
+                try
+                {
+                    done += await ValidateAsync(target, catalog, w, realizedDone, now, publish: minutes == o.ValidationWindowMinutes, cancellationToken);
+                }
+                catch (CatalogException e)
+                {
+                    LogUnmodelled(logger, target.Deployment, target.ForecastId, e.Message);
+                }
             }
         }
 
@@ -66,7 +70,7 @@ public sealed partial class ValidationRunner(
 
     private readonly HashSet<string> _unplanned = new(StringComparer.Ordinal);
 
-    private async Task<int> ValidateAsync(PlanTarget target, CostCatalog catalog, int w, long realizedDone, DateTimeOffset now, CancellationToken cancellationToken)
+    private async Task<int> ValidateAsync(PlanTarget target, CostCatalog catalog, int w, long realizedDone, DateTimeOffset now, bool publish, CancellationToken cancellationToken)
     {
         var o = options.Value;
         var progress = await store.ReadProgressAsync(target.ForecastId, w, cancellationToken);
@@ -109,7 +113,7 @@ public sealed partial class ValidationRunner(
 
         await store.WriteAsync(rows, time.GetUtcNow(), cancellationToken);
         await store.SaveProgressAsync(target.ForecastId, target.Deployment, w, to, time.GetUtcNow(), cancellationToken);
-        if (rows.Count > 0) metrics.Validated(rows[^1], (rows[^1].WindowStart + TimeSpan.FromSeconds(w)).ToUnixTimeSeconds());
+        if (publish && rows.Count > 0) metrics.Validated(rows[^1], (rows[^1].WindowStart + TimeSpan.FromSeconds(w)).ToUnixTimeSeconds());
         return rows.Count;
     }
 

@@ -302,7 +302,7 @@ internal static class DemoCommand
                model_spend_per_success_usd AS Model, plan_spend_per_success_usd AS Plan, efficiency_drift_ratio AS Drift,
                model_error AS ModelError, toString(top_factor) AS TopFactor, explanation AS Explanation
         FROM {0}.forecast_validation FINAL
-        WHERE forecast_id = '' AND window_start >= toDateTime(@fromS, 'UTC')
+        WHERE forecast_id = '' AND window_seconds = 300 AND window_start >= toDateTime(@fromS, 'UTC')
         ORDER BY deployment, window_start
         """;
 

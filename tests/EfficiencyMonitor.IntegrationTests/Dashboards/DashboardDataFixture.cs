@@ -6,7 +6,10 @@ using Dapper;
 using EfficiencyMonitor.Core.Telemetry;
 using EfficiencyMonitor.Jobs;
 using EfficiencyMonitor.Jobs.Catalog;
+using EfficiencyMonitor.Core.Model;
 using EfficiencyMonitor.Jobs.Efficiency;
+using EfficiencyMonitor.Jobs.Forecasts;
+using EfficiencyMonitor.Jobs.Validation;
 using EfficiencyMonitor.Simulator.Generation;
 using EfficiencyMonitor.Simulator.Scenarios;
 using EfficiencyMonitor.Storage;
@@ -23,15 +26,15 @@ namespace EfficiencyMonitor.IntegrationTests.Dashboards;
 /// A database the dashboards' SQL runs on, built once per test class: 30 minutes of the default scenario
 /// (<c>deploy/scenarios/default.yaml</c>, low rate) ending ~10 minutes ago, inserted through the real store (rollups and
 /// watermarks are the materialized views of that insert), the catalog stored, the realized-efficiency job run (5-minute and
-/// 1-hour windows), and placeholder forecast validation rows (<see cref="SeedForecastValidationAsync"/>).
+/// 1-hour windows), and the validation job's rows after calibrating on the first 15 minutes (<see cref="ValidateAsync"/>).
 /// </summary>
 public sealed class DashboardDataFixture : IAsyncLifetime
 {
     /// <summary>The deployment the dashboards' <c>$deployment</c> variable is set to.</summary>
     public const string Deployment = "llama-70b-chat-prod";
 
-    /// <summary>The id of the stored forecast seeded by <see cref="SeedForecastValidationAsync"/>.</summary>
-    public const string ForecastId = "fc-dashboards-placeholder";
+    /// <summary>The id of the stored forecast the validation job validated.</summary>
+    public string ForecastId { get; private set; } = "";
 
     private const double Rate = 5;
     private static readonly TimeSpan Duration = TimeSpan.FromMinutes(30);
@@ -113,8 +116,8 @@ public sealed class DashboardDataFixture : IAsyncLifetime
         if (summary.Computed == 0 || summary.Failed > 0) throw new InvalidOperationException($"realized-efficiency job: {summary}");
         Step($"efficiency job ({summary.Computed} windows)");
 
-        await SeedForecastValidationAsync(_connection);
-        Step("forecast validation seed");
+        ForecastId = await ValidateAsync(jobTime, jobs, new JobsMetrics(meters));
+        Step("calibration+validation");
 
         Deployments = (await _connection.QueryAsync<string>("SELECT DISTINCT toString(deployment) FROM efficiency_windows ORDER BY 1")).ToList();
         if (!Deployments.Contains(Deployment)) throw new InvalidOperationException($"no windows for {Deployment}: {string.Join(", ", Deployments)}");
@@ -123,78 +126,29 @@ public sealed class DashboardDataFixture : IAsyncLifetime
     }
 
     /// <summary>
-    /// PLACEHOLDER for the forecast-validation job (<c>ForecastValidationRunner</c> in EfficiencyMonitor.Jobs, being written
-    /// on another branch): fills <c>forecast_validation</c> for the calibrated baseline (<c>forecast_id = ''</c>) on every
-    /// deployment and for one stored forecast (<see cref="ForecastId"/>, a <c>forecasts</c> row) on <see cref="Deployment"/>,
-    /// plus <c>forecast_progress</c>, from the simulated <c>efficiency_windows</c> with an INSERT … SELECT. The numbers are
-    /// representative in shape only (factors are deterministic pseudo-random log-ratios in ±0.05 that sum to
-    /// log(1 + drift); the model error is within ±10%; MAPE and bias are rolling over 12 windows). Replace the body with a
-    /// run of the real runner once it is merged; the dashboards' SQL tests then exercise its output unchanged.
+    /// The validation job for real: calibrates every deployment on the first 15 minutes (a new catalog version with the
+    /// plan), stores the checked-in Llama forecast with its horizon moved over the data, and validates every 5-minute
+    /// window against the baseline and the forecast. Returns the forecast's id.
     /// </summary>
-    public static async Task SeedForecastValidationAsync(ClickHouseConnection connection)
+    private async Task<string> ValidateAsync(TimeProvider jobTime, JobsOptions jobs, JobsMetrics metrics)
     {
-        ArgumentNullException.ThrowIfNull(connection);
-        var parameters = new { forecast = ForecastId, deployment = Deployment };
-        await connection.ExecuteAsync("""
-            INSERT INTO forecasts (forecast_id, name, deployment, catalog_version, horizon_from, horizon_to, tolerance, scenario, created_at)
-            SELECT @forecast, 'Dashboard test forecast (placeholder)', @deployment, any(catalog_version), min(window_start),
-                   max(window_start) + INTERVAL 1 HOUR, 0.1, 'null', now64(3)
-            FROM efficiency_windows FINAL
-            WHERE deployment = @deployment AND tenant = '' AND model = ''
-            """, parameters);
-
-        await connection.ExecuteAsync("""
-            INSERT INTO forecast_validation
-            (
-                forecast_id, window_seconds, deployment, window_start, catalog_version, requests, successful_outputs,
-                realized_bill_spend_per_success_usd, realized_work_spend_per_success_usd, model_spend_per_success_usd, plan_spend_per_success_usd,
-                model_error, efficiency_drift_ratio, utilization_log_ratio, factors, top_factor, explanation,
-                prefill_s_per_token_realized, prefill_s_per_token_predicted, decode_s_per_token_realized, decode_s_per_token_predicted,
-                kv_load_s_realized, kv_load_s_predicted, energy_j_per_token_realized, energy_j_per_token_predicted,
-                utilization_realized, utilization_planned, hit_rate_hbm, hit_rate_dram, hit_rate_local_ssd, hit_rate_remote,
-                break_even_gbps_dram, break_even_gbps_local_ssd, break_even_gbps_remote,
-                rolling_model_mape, rolling_plan_mape, rolling_plan_bias, within_tolerance, computed_at
-            )
-            SELECT
-                fid, window_seconds, deployment, window_start, catalog_version, requests, successful_outputs,
-                bill, work, work * (1 + model_err), work / exp(arraySum(vals)),
-                model_err, drift, log(utilization / 0.5), mapFromArrays(keys, vals), top,
-                concat(top, ' explains most of the gap (log-ratio ', toString(round(vals[indexOf(keys, top)], 4)), '); placeholder row'),
-                busy_gpu_seconds / greatest(input_tokens, 1), busy_gpu_seconds / greatest(input_tokens, 1) / (1 + model_err),
-                busy_gpu_seconds / greatest(output_tokens, 1), busy_gpu_seconds / greatest(output_tokens, 1) / (1 + model_err),
-                cached_tokens * 1e-6, cached_tokens * 1e-6 / (1 + model_err),
-                facility_energy_j / greatest(output_tokens, 1), facility_energy_j / greatest(output_tokens, 1) / (1 + model_err),
-                utilization, 0.5,
-                hit * 0.7, hit * 0.2, hit * 0.07, hit * 0.03,
-                60 * (1 + model_err), 60 * (1 + model_err), 60 * (1 + model_err),
-                avg(abs(model_err)) OVER w, avg(abs(drift)) OVER w, avg(drift) OVER w,
-                abs(drift) <= 0.1, now64(3)
-            FROM
-            (
-                SELECT
-                    *,
-                    fid,
-                    ['price', 'energy', 'success_rate', 'input_length', 'output_length', 'cache_hit_mix', 'prefill_speed', 'kv_load_speed', 'decode_speed'] AS keys,
-                    arrayMap(i -> (toInt64(cityHash64(deployment, window_start, window_seconds, fid, i) % 2001) - 1000) / 20000.0, range(9)) AS vals,
-                    keys[indexOf(arrayMap(v -> abs(v), vals), arrayMax(arrayMap(v -> abs(v), vals)))] AS top,
-                    exp(arraySum(vals)) - 1 AS drift,
-                    (toInt64(cityHash64(deployment, window_start, window_seconds, fid, 'model') % 2001) - 1000) / 10000.0 AS model_err,
-                    assumeNotNull(spend_per_success_usd) AS bill,
-                    assumeNotNull(spend_per_success_usd) * utilization / 0.5 AS work,
-                    cached_tokens / greatest(input_tokens, 1) AS hit
-                FROM efficiency_windows FINAL
-                ARRAY JOIN ['', @forecast] AS fid
-                WHERE tenant = '' AND model = '' AND successful_outputs > 0 AND utilization > 0 AND (fid = '' OR deployment = @deployment)
-            )
-            WINDOW w AS (PARTITION BY fid, window_seconds, deployment ORDER BY window_start ROWS BETWEEN 11 PRECEDING AND CURRENT ROW)
-            """, parameters);
-
-        await connection.ExecuteAsync("""
-            INSERT INTO forecast_progress (forecast_id, window_seconds, deployment, done_until, updated_at)
-            SELECT toString(forecast_id), window_seconds, deployment, max(window_start) + window_seconds, now64(3)
-            FROM forecast_validation FINAL
-            GROUP BY forecast_id, window_seconds, deployment
-            """);
+        var catalogs = new CatalogStore(_client!, Options, jobTime);
+        var validation = new ValidationStore(_client!, Options);
+        var run = await new Calibrator(validation, catalogs).CalibrateAsync(DataStart, DataStart.AddMinutes(15), 300, null, null, null, CancellationToken.None);
+        if (run.Results.Count == 0) throw new InvalidOperationException($"calibration: {string.Join("; ", run.Skipped)}");
+        var spec = ForecastFiles.Load(Path.Combine(ServiceProcess.RepositoryRoot, "deploy", "forecasts", "llama-chat-2027q1.yaml")) with
+        {
+            CatalogVersion = run.Catalog!.Catalog.Version,
+            Horizon = new ForecastHorizon { From = DataStart, To = DataEnd.AddHours(1) },
+        };
+        var forecasts = new ForecastStore(_client!, Options, jobTime);
+        var (forecast, _) = await forecasts.AddAsync(spec, CancellationToken.None);
+        var runner = new ValidationRunner(validation, catalogs, Microsoft.Extensions.Options.Options.Create(jobs), jobTime, metrics, NullLogger<ValidationRunner>.Instance)
+        {
+            ForecastSource = new ForecastPlans(forecasts, catalogs, NullLogger<ForecastPlans>.Instance).GetAsync,
+        };
+        if (await runner.RunOnceAsync(CancellationToken.None) == 0) throw new InvalidOperationException("validation job validated no window");
+        return forecast.ForecastId;
     }
 
     /// <inheritdoc />
