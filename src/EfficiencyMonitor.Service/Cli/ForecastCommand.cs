@@ -189,7 +189,7 @@ internal static class ForecastCommand
 }
 
 /// <summary>Forecast operations shared by the verbs and the HTTP routes: catalog choice, show, what-if.</summary>
-internal static class ForecastOperations
+public static class ForecastOperations
 {
     /// <summary>
     /// The catalog a new forecast is evaluated with: <paramref name="version"/> (or the newest) from <c>catalog_versions</c>;
