@@ -57,8 +57,7 @@ internal static class ForecastCommand
                 return 0;
             }
 
-            if (!stored) await Console.Out.WriteLineAsync($"forecast {forecast.ForecastId} was already stored with the same content");
-            await Console.Out.WriteAsync(ForecastReport.Created(forecast.ForecastId, evaluation));
+            await Console.Out.WriteAsync(ForecastReport.Created(forecast.ForecastId, evaluation, stored));
             return 0;
         })));
         return command;
