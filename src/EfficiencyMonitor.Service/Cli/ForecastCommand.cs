@@ -97,14 +97,16 @@ internal static class ForecastCommand
     {
         var url = EfficiencyCli.ClickHouseUrl();
         var database = EfficiencyCli.Database();
-        var command = new Command("list", "List the stored forecasts, oldest first.") { url, database };
+        var json = Json();
+        var command = new Command("list", "List the stored forecasts, oldest first.") { url, database, json };
         command.SetAction((parse, cancellationToken) => CommandLine.GuardAsync(async () =>
         {
             using var logs = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true));
             var (_, clickHouse) = EfficiencyCli.ClickHouse(parse, url, database);
             using var toolkit = EfficiencyCli.Toolkit(parse, url, database, logs);
             var store = new ForecastStore(toolkit.Client, clickHouse, TimeProvider.System);
-            await Console.Out.WriteAsync(ForecastReport.List(await store.ListAsync(cancellationToken)));
+            var forecasts = await store.ListAsync(cancellationToken);
+            await Console.Out.WriteAsync(parse.GetValue(json) ? ForecastJson.Serialize(forecasts) + Environment.NewLine : ForecastReport.List(forecasts));
             return 0;
         }));
         return command;

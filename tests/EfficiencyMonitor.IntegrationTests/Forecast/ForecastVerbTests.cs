@@ -76,6 +76,9 @@ public sealed partial class ForecastVerbTests(ITestOutputHelper output)
 
         var listed = await RunAsync(environment, 0, "forecast", "list");
         Assert.Contains(id, listed.Stdout, StringComparison.Ordinal);
+        var listedJson = await RunAsync(environment, 0, "forecast", "list", "--json");
+        using (var json = JsonDocument.Parse(listedJson.Stdout))
+            Assert.Equal(id, json.RootElement[0].GetProperty("forecast_id").GetString());
 
         // One validated window, as the validation runner writes it.
         await connection.ExecuteAsync($"""
