@@ -153,6 +153,9 @@ public static class ForecastJson
     /// <summary>Serializes a what-if comparison.</summary>
     public static string Serialize(ForecastComparison comparison) => JsonSerializer.Serialize(comparison, ForecastOutputJsonContext.Default.ForecastComparison);
 
+    /// <summary>Serializes stored forecasts (<c>forecast list --json</c>).</summary>
+    public static string Serialize(IReadOnlyList<StoredForecast> forecasts) => JsonSerializer.Serialize(forecasts, ForecastOutputJsonContext.Default.IReadOnlyListStoredForecast);
+
     /// <summary>Serializes model figures.</summary>
     public static string Serialize(ModelFigureSet figures) => JsonSerializer.Serialize(figures, ForecastOutputJsonContext.Default.ModelFigureSet);
 }

@@ -12,11 +12,14 @@ public static class ForecastReport
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
     /// <summary>What <c>forecast create</c> prints after storing <paramref name="evaluation"/> as <paramref name="forecastId"/>.</summary>
-    public static string Created(string forecastId, ForecastEvaluation evaluation)
+    /// <param name="forecastId">Its id.</param>
+    /// <param name="evaluation">Its predicted figures.</param>
+    /// <param name="stored">False when the same spec was stored already.</param>
+    public static string Created(string forecastId, ForecastEvaluation evaluation, bool stored = true)
     {
         ArgumentNullException.ThrowIfNull(evaluation);
         var text = new StringBuilder();
-        text.AppendLine(Inv, $"forecast {forecastId} stored");
+        text.AppendLine(Inv, $"forecast {forecastId} {(stored ? "stored" : "was already stored with the same content")}");
         AppendPrediction(text, evaluation);
         text.AppendLine(Inv, $"validation starts as windows of {evaluation.Deployment} close; see `efficiency-monitor forecast show {forecastId}`");
         return text.ToString();

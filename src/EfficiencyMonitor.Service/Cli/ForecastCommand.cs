@@ -57,8 +57,7 @@ internal static class ForecastCommand
                 return 0;
             }
 
-            if (!stored) await Console.Out.WriteLineAsync($"forecast {forecast.ForecastId} was already stored with the same content");
-            await Console.Out.WriteAsync(ForecastReport.Created(forecast.ForecastId, evaluation));
+            await Console.Out.WriteAsync(ForecastReport.Created(forecast.ForecastId, evaluation, stored));
             return 0;
         })));
         return command;
@@ -98,14 +97,16 @@ internal static class ForecastCommand
     {
         var url = EfficiencyCli.ClickHouseUrl();
         var database = EfficiencyCli.Database();
-        var command = new Command("list", "List the stored forecasts, oldest first.") { url, database };
+        var json = Json();
+        var command = new Command("list", "List the stored forecasts, oldest first.") { url, database, json };
         command.SetAction((parse, cancellationToken) => CommandLine.GuardAsync(async () =>
         {
             using var logs = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true));
             var (_, clickHouse) = EfficiencyCli.ClickHouse(parse, url, database);
             using var toolkit = EfficiencyCli.Toolkit(parse, url, database, logs);
             var store = new ForecastStore(toolkit.Client, clickHouse, TimeProvider.System);
-            await Console.Out.WriteAsync(ForecastReport.List(await store.ListAsync(cancellationToken)));
+            var forecasts = await store.ListAsync(cancellationToken);
+            await Console.Out.WriteAsync(parse.GetValue(json) ? ForecastJson.Serialize(forecasts) + Environment.NewLine : ForecastReport.List(forecasts));
             return 0;
         }));
         return command;
@@ -189,7 +190,7 @@ internal static class ForecastCommand
 }
 
 /// <summary>Forecast operations shared by the verbs and the HTTP routes: catalog choice, show, what-if.</summary>
-internal static class ForecastOperations
+public static class ForecastOperations
 {
     /// <summary>
     /// The catalog a new forecast is evaluated with: <paramref name="version"/> (or the newest) from <c>catalog_versions</c>;
