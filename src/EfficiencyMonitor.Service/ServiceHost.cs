@@ -2,7 +2,12 @@ using ClickHouse.Driver;
 using Confluent.Kafka;
 using EfficiencyMonitor.Ingestion;
 using EfficiencyMonitor.Jobs;
+using EfficiencyMonitor.Core.Catalog;
+using EfficiencyMonitor.Core.Model;
+using EfficiencyMonitor.Jobs.Catalog;
 using EfficiencyMonitor.Jobs.Efficiency;
+using EfficiencyMonitor.Jobs.Forecasts;
+using EfficiencyMonitor.Service.Cli;
 using EfficiencyMonitor.Jobs.Validation;
 using EfficiencyMonitor.Service.Configuration;
 using EfficiencyMonitor.Storage;
@@ -48,6 +53,9 @@ public static class ServiceHost
         app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapGet("/api/efficiency", EfficiencyAsync);
         app.MapGet("/api/validation", ValidationAsync);
+        app.MapGet("/api/forecasts", ForecastListAsync);
+        app.MapGet("/api/forecasts/{idOrName}", ForecastShowAsync);
+        app.MapPost("/api/forecasts", ForecastCreateAsync);
         return app;
     }
 
@@ -72,6 +80,46 @@ public static class ServiceHost
         var (query, problems) = EfficiencyQuery.Parse(q["deployment"], q["from"], q["to"], q["window"], null, time.GetUtcNow());
         if (query is null) return Results.Json(new ProblemList(problems), EfficiencyJsonContext.Default.ProblemList, statusCode: StatusCodes.Status400BadRequest);
         return Results.Json(await queries.ReadAsync(query, q["forecast"].ToString(), cancellationToken), ValidationJsonContext.Default.ValidationResponse);
+    }
+
+    /// <summary><c>GET /api/forecasts</c>: the stored forecasts.</summary>
+    private static async Task<IResult> ForecastListAsync(ForecastStore store, CancellationToken cancellationToken) =>
+        Results.Json(await store.ListAsync(cancellationToken), ForecastOutputJsonContext.Default.IReadOnlyListStoredForecast);
+
+    /// <summary><c>GET /api/forecasts/{id or name}</c>: the forecast, its predicted figures and its validation so far (404 when unknown).</summary>
+    private static async Task<IResult> ForecastShowAsync(string idOrName, ForecastStore store, CatalogStore catalogs, CancellationToken cancellationToken)
+    {
+        var show = await ForecastOperations.ShowAsync(store, catalogs, idOrName, cancellationToken);
+        return show is null
+            ? Results.Json(new ProblemList([$"no forecast with id or name '{idOrName}': see GET /api/forecasts"]), EfficiencyJsonContext.Default.ProblemList, statusCode: StatusCodes.Status404NotFound)
+            : Results.Json(show, ForecastOutputJsonContext.Default.ForecastShow);
+    }
+
+    /// <summary>
+    /// <c>POST /api/forecasts</c> with a forecast file (YAML, as <c>forecast create</c> reads) as the body: validated,
+    /// evaluated with its catalog version and stored; 201 with the evaluation, 400 listing every problem.
+    /// </summary>
+    private static async Task<IResult> ForecastCreateAsync(HttpRequest request, ForecastStore store, CatalogStore catalogs, CancellationToken cancellationToken)
+    {
+        using var reader = new StreamReader(request.Body);
+        var yaml = await reader.ReadToEndAsync(cancellationToken);
+        try
+        {
+            var spec = ForecastFiles.Parse(yaml, "request body");
+            var (catalog, _) = await ForecastOperations.CatalogForCreateAsync(catalogs, spec.CatalogVersion, cancellationToken);
+            spec = spec with { CatalogVersion = catalog.Catalog.Version };
+            var evaluation = ForecastPlanner.Evaluate(spec, catalog.Catalog, spec.Horizon.From);
+            var (stored, _) = await store.AddAsync(spec, cancellationToken);
+            return Results.Json(new ForecastShow(stored, evaluation, []), ForecastOutputJsonContext.Default.ForecastShow, statusCode: StatusCodes.Status201Created);
+        }
+        catch (ForecastException e)
+        {
+            return Results.Json(new ProblemList(e.Problems), EfficiencyJsonContext.Default.ProblemList, statusCode: StatusCodes.Status400BadRequest);
+        }
+        catch (CatalogException e)
+        {
+            return Results.Json(new ProblemList(e.Problems), EfficiencyJsonContext.Default.ProblemList, statusCode: StatusCodes.Status400BadRequest);
+        }
     }
 
     private static async Task<IResult> ReadyAsync(SchemaState schema, ClickHouseClient clickHouse, KafkaProbe kafka, CancellationToken cancellationToken)

@@ -56,6 +56,28 @@ public sealed partial class EfficiencyServiceTests(ITestOutputHelper output)
         using (var problems = JsonDocument.Parse(await bad.Content.ReadAsStringAsync()))
             Assert.Equal(2, problems.RootElement.GetProperty("problems").GetArrayLength());
 
+        // Forecasts over HTTP: create from a forecast file, list, show; unknown → 404; invalid → 400 listing the problems.
+        var yaml = await File.ReadAllTextAsync(Path.Combine(ServiceProcess.RepositoryRoot, "deploy", "forecasts", "llama-chat-2027q1.yaml"));
+        using (var created = await http.PostAsync(new Uri("/api/forecasts", UriKind.Relative), new StringContent(yaml)))
+        {
+            var body = await created.Content.ReadAsStringAsync();
+            Assert.True(created.StatusCode == HttpStatusCode.Created, body);
+            using var doc = JsonDocument.Parse(body);
+            var id = doc.RootElement.GetProperty("forecast").GetProperty("forecast_id").GetString()!;
+            Assert.True(doc.RootElement.GetProperty("evaluation").GetProperty("spend_per_success_usd").GetDouble() > 0, body);
+            Assert.Contains(id, await http.GetStringAsync(new Uri("/api/forecasts", UriKind.Relative)), StringComparison.Ordinal);
+            using var shown = JsonDocument.Parse(await http.GetStringAsync(new Uri($"/api/forecasts/{id}", UriKind.Relative)));
+            Assert.Equal(id, shown.RootElement.GetProperty("forecast").GetProperty("forecast_id").GetString());
+        }
+
+        Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync(new Uri("/api/forecasts/no-such-forecast", UriKind.Relative))).StatusCode);
+        using (var invalid = await http.PostAsync(new Uri("/api/forecasts", UriKind.Relative), new StringContent("name: x\ndeployment: llama-70b-chat-prod\n")))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, invalid.StatusCode);
+            using var problems = JsonDocument.Parse(await invalid.Content.ReadAsStringAsync());
+            Assert.True(problems.RootElement.GetProperty("problems").GetArrayLength() >= 2);
+        }
+
         // The duration is recorded when a run ends (the first one is still catching up when the rows appear).
         var metrics = "";
         for (var wait = TimeProvider.System.GetUtcNow() + TimeSpan.FromSeconds(60); TimeProvider.System.GetUtcNow() < wait; await Task.Delay(500))

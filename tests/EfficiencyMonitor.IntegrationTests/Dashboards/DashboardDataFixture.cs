@@ -148,6 +148,8 @@ public sealed class DashboardDataFixture : IAsyncLifetime
             ForecastSource = new ForecastPlans(forecasts, catalogs, NullLogger<ForecastPlans>.Instance).GetAsync,
         };
         if (await runner.RunOnceAsync(CancellationToken.None) == 0) throw new InvalidOperationException("validation job validated no window");
+        var forecastRows = await _connection!.ExecuteScalarAsync<ulong>("SELECT count() FROM forecast_validation FINAL WHERE forecast_id = @id", new { id = forecast.ForecastId });
+        if (forecastRows == 0) throw new InvalidOperationException($"the stored forecast {forecast.ForecastId} was not validated");
         return forecast.ForecastId;
     }
 
