@@ -167,19 +167,22 @@ internal static class DemoCommand
         var sent = 0L;
         var replayedUntil = began;
         var replayStarted = TimeProvider.System.GetUtcNow();
+        var requestsSent = 0L;
         try
         {
             using var producer = new ProducerBuilder<string, byte[]>(KafkaPump.DefaultConfig(sandbox.KafkaBootstrap)).Build();
             var lastShown = TimeSpan.Zero;
             var result = await new KafkaPump(producer, new PumpOptions { Speed = speed }, TimeProvider.System).RunAsync(generator.Generate(), progress =>
             {
+                // The generator may be one record ahead of the pump when it stops: count what was produced.
+                requestsSent = progress.Requests;
                 if (progress.Elapsed - lastShown < TimeSpan.FromSeconds(10)) return;
                 lastShown = progress.Elapsed;
                 Console.Out.WriteLine(progress.Format());
             }, bounded.Token);
-            sent = generator.RequestCount;
+            sent = requestsSent;
             await Console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                $"sent {result.Produced:N0} records ({generator.RequestCount:N0} requests), {result.Delivered:N0} acknowledged"));
+                $"sent {result.Produced:N0} records ({requestsSent:N0} requests), {result.Delivered:N0} acknowledged"));
             if (bounded.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
             {
                 // The pump stops quietly on cancellation: the replay reached only part of the history.
@@ -189,9 +192,9 @@ internal static class DemoCommand
         }
         catch (OperationCanceledException) when (bounded.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
-            sent = generator.RequestCount;
+            sent = requestsSent;
             replayedUntil = start + (TimeProvider.System.GetUtcNow() - replayStarted) * speed;
-            await Console.Out.WriteLineAsync($"--duration reached during the replay: reporting on what was sent ({generator.RequestCount:N0} requests)");
+            await Console.Out.WriteLineAsync($"--duration reached during the replay: reporting on what was sent ({requestsSent:N0} requests)");
         }
 
         // Reading back and reporting get their own short budget, so a --duration reached mid-replay still reports.
