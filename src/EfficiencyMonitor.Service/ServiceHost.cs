@@ -1,14 +1,14 @@
 using ClickHouse.Driver;
 using Confluent.Kafka;
-using EfficiencyMonitor.Ingestion;
-using EfficiencyMonitor.Jobs;
 using EfficiencyMonitor.Core.Catalog;
 using EfficiencyMonitor.Core.Model;
+using EfficiencyMonitor.Ingestion;
+using EfficiencyMonitor.Jobs;
 using EfficiencyMonitor.Jobs.Catalog;
 using EfficiencyMonitor.Jobs.Efficiency;
 using EfficiencyMonitor.Jobs.Forecasts;
-using EfficiencyMonitor.Service.Cli;
 using EfficiencyMonitor.Jobs.Validation;
+using EfficiencyMonitor.Service.Cli;
 using EfficiencyMonitor.Service.Configuration;
 using EfficiencyMonitor.Storage;
 using Microsoft.Extensions.Options;
@@ -19,7 +19,8 @@ namespace EfficiencyMonitor.Service;
 /// <summary>
 /// The long-running service (<c>efficiency-monitor run</c>): migrations at start, the Kafka → ClickHouse consumers,
 /// <c>/metrics</c> (OpenTelemetry → Prometheus), <c>/healthz</c> (alive), <c>/readyz</c> (engines reachable, schema applied),
-/// the realized-efficiency jobs (Quartz) and <c>/api/efficiency</c> (behind <c>Api:Key</c> when one is set).
+/// the realized-efficiency and validation jobs (Quartz), <c>/api/efficiency</c>, <c>/api/validation</c> and
+/// <c>/api/forecasts</c> (behind <c>Api:Key</c> when one is set).
 /// </summary>
 public static class ServiceHost
 {

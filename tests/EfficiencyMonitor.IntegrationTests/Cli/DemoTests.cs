@@ -73,7 +73,9 @@ public sealed partial class DemoTests(ITestOutputHelper output)
             Assert.Equal("output_length", last.GetProperty("top_factor").GetString());
         }
 
-        Assert.Equal(0, await demo.WaitForExitAsync(TimeSpan.FromSeconds(120)));
+        // Ctrl-C-like stop while /metrics is up: a clean exit.
+        demo.Signal(15);
+        Assert.Equal(0, await demo.WaitForExitAsync(TimeSpan.FromSeconds(60)));
         Assert.Contains("stopping", demo.Stdout, StringComparison.Ordinal);
     }
 

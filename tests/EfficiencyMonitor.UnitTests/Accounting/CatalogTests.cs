@@ -127,6 +127,7 @@ public sealed class CatalogResolutionTests
         {
             Hardware =
             [
+                .. embedded.Hardware.Where(h => h.GpuType != "H200-SXM-141GB"),
                 h200 with { EffectiveTo = Change, Rental = new RentalTerms { UsdPerGpuHour = 2.00 } },
                 h200 with { EffectiveFrom = Change, Rental = new RentalTerms { UsdPerGpuHour = 2.50 } },
             ],
