@@ -10,7 +10,7 @@ namespace EfficiencyMonitor.Core.Model;
 public sealed record CalibrationResult(DeploymentEntry Deployment, int Windows, IReadOnlyList<string> Notes);
 
 /// <summary>
-/// Fits the model's achieved fractions and effective tier bandwidths to production windows (MODEL.md §4.1) with a robust
+/// Fits the model's achieved fractions, effective decode batch and effective tier bandwidths to production windows (MODEL.md §4.1) with a robust
 /// ratio estimator: per window, the ratio of predicted to realized time (each a sum over the window's requests); across
 /// windows, the median — one window disturbed by an incident or a burst of outliers cannot move the fit. Every fitted
 /// quantity enters its time inversely (t ∝ 1/MFU, 1/MBU, 1/BW), so new = old × median(predicted / realized). The plan
@@ -31,13 +31,34 @@ public static class Calibration
             throw new CatalogException($"deployment '{deployment.Name}': no window with requests in the calibration range; pick --from/--to where production ran");
         var notes = new List<string>();
         var serving = deployment.Serving ?? throw new CatalogException($"deployment '{deployment.Name}' has no serving section to calibrate");
-        double gPf = serving.PrefillGpusPerInstance, gDec = serving.DecodeGpusPerInstance, batch = serving.DecodeBatch;
+        double gPf = serving.PrefillGpusPerInstance, gDec = serving.DecodeGpusPerInstance;
+        double batch = serving.DecodeBatch;
 
         // Prefill: t ∝ 1/MFU.
         var current = new ServingModel(deployment, model, hardware);
         var prefillRatio = Median(usable, w => (Sum(current, w, x => x.Prefill), gPf * w.PrefillMs / 1000.0));
         if (prefillRatio is { } pr) serving = serving with { PrefillMfu = Clamp(serving.PrefillMfu * pr, "prefill_mfu", notes) };
         else notes.Add("prefill_mfu: no window with prefill time; kept");
+
+        // Decode batch: request telemetry has per-token latency but not the concurrency, so the effective batch is the one
+        // that reconciles the request timings with the GPUs' utilization telemetry: busy = g_pf·(prefill + loads) +
+        // g_dec·decode / B  ⇒  B = g_dec·decode / (busy − g_pf·(prefill + loads)). Median over windows, whole sequences.
+        var batchRatio = Median(usable, w =>
+        {
+            var prefillSide = gPf * (w.PrefillMs + w.LoadHbmMs + w.LoadDramMs + w.LoadLocalSsdMs + w.LoadRemoteMs) / 1000.0;
+            return (gDec * w.DecodeMs / 1000.0 / batch, w.TelemetryBusyGpuSeconds - prefillSide);
+        });
+        if (batchRatio is { } br && double.IsFinite(br))
+        {
+            var fittedBatch = (int)Math.Clamp(Math.Round(batch * br), 1, 65536);
+            if (fittedBatch != serving.DecodeBatch) notes.Add(string.Create(CultureInfo.InvariantCulture, $"decode_batch: {serving.DecodeBatch} -> {fittedBatch} (the concurrency that matches GPU utilization telemetry)"));
+            serving = serving with { DecodeBatch = fittedBatch };
+            batch = fittedBatch;
+        }
+        else
+        {
+            notes.Add("decode_batch: no window where GPU utilization telemetry exceeds the prefill-side time; kept");
+        }
 
         // Tiers: the bandwidth part of the load time (time minus one first-byte latency per loading request) ∝ 1/BW.
         var tiers = deployment.Tiers;
@@ -53,7 +74,8 @@ public static class Calibration
         for (var i = 0; i < 3; i++)
         {
             current = new ServingModel(deployment with { Serving = serving, Tiers = tiers }, model, hardware);
-            var ratio = Median(usable, w => (Sum(current, w, x => x.Decode), gDec * w.DecodeMs / 1000.0 / batch));
+            var b = batch;
+            var ratio = Median(usable, w => (Sum(current, w, x => x.Decode), gDec * w.DecodeMs / 1000.0 / b));
             if (ratio is not { } dr)
             {
                 notes.Add("decode_mbu/mfu: no window with decode time; kept");
@@ -124,6 +146,7 @@ public static class Calibration
             Requests = windows.Sum(w => w.Requests),
             Successes = windows.Sum(w => w.Successes),
             ProvisionedGpuSeconds = windows.Sum(w => w.ProvisionedGpuSeconds),
+            TelemetryBusyGpuSeconds = windows.Sum(w => w.TelemetryBusyGpuSeconds),
             FixedSpendUsd = windows.Sum(w => w.FixedSpendUsd),
             EnergySpendUsd = windows.Sum(w => w.EnergySpendUsd),
             FacilityEnergyJoules = windows.Sum(w => w.FacilityEnergyJoules),

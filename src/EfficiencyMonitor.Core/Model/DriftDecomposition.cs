@@ -154,7 +154,7 @@ public static class DriftDecomposition
 
     private static string Describe(string factor, double log, EfficiencyProfile r, EfficiencyProfile p)
     {
-        var effect = string.Create(CultureInfo.InvariantCulture, $"{Math.Exp(log) - 1:+0.0%;-0.0%} spend/success");
+        var effect = string.Create(CultureInfo.InvariantCulture, $"{Math.Exp(log) - 1:+0.0%;-0.0%;0.0%} spend/success");
         string Change(double a, double b) => b > 0 ? string.Create(CultureInfo.InvariantCulture, $"{a / b - 1:+0%;-0%}") : "new";
         return factor switch
         {

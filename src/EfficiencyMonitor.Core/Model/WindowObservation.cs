@@ -21,6 +21,9 @@ public sealed record WindowObservation
     /// <summary>Provisioned GPU-seconds (GPUs that reported power × T).</summary>
     public double ProvisionedGpuSeconds { get; init; }
 
+    /// <summary>Busy GPU-seconds as the GPUs' own utilization telemetry reports them (mean utilization × provisioned).</summary>
+    public double TelemetryBusyGpuSeconds { get; init; }
+
     /// <summary>Realized spend other than energy (capacity, space, tiers, network), USD.</summary>
     public double FixedSpendUsd { get; init; }
 

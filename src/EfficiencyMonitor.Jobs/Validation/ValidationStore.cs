@@ -146,7 +146,7 @@ public sealed class ValidationStore(ClickHouseClient client, ClickHouseOptions o
 
     private const string WindowSql = """
         SELECT toInt64(toUnixTimestamp(window_start)) AS StartS, catalog_version AS CatalogVersion,
-               toFloat64(successful_outputs) AS Successes, provisioned_gpu_seconds AS ProvisionedGpuSeconds,
+               toFloat64(successful_outputs) AS Successes, provisioned_gpu_seconds AS ProvisionedGpuSeconds, busy_gpu_seconds AS TelemetryBusyGpuSeconds,
                spend_usd - cost_energy_usd AS FixedSpendUsd, cost_energy_usd AS EnergySpendUsd, facility_energy_j AS FacilityEnergyJoules,
                spend_usd AS SpendUsd
         FROM {0}.efficiency_windows FINAL
@@ -232,6 +232,7 @@ public sealed class ValidationStore(ClickHouseClient client, ClickHouseOptions o
                 Requests = sums.Requests,
                 Successes = win.Successes,
                 ProvisionedGpuSeconds = win.ProvisionedGpuSeconds,
+                TelemetryBusyGpuSeconds = win.TelemetryBusyGpuSeconds,
                 FixedSpendUsd = win.FixedSpendUsd,
                 EnergySpendUsd = win.EnergySpendUsd,
                 FacilityEnergyJoules = win.FacilityEnergyJoules,
@@ -329,7 +330,7 @@ public sealed class ValidationStore(ClickHouseClient client, ClickHouseOptions o
 
     private string Sql(string template) => string.Format(CultureInfo.InvariantCulture, template, options.Database);
 
-    private sealed record WindowRow(long StartS, string CatalogVersion, double Successes, double ProvisionedGpuSeconds, double FixedSpendUsd, double EnergySpendUsd, double FacilityEnergyJoules, double SpendUsd);
+    private sealed record WindowRow(long StartS, string CatalogVersion, double Successes, double ProvisionedGpuSeconds, double TelemetryBusyGpuSeconds, double FixedSpendUsd, double EnergySpendUsd, double FacilityEnergyJoules, double SpendUsd);
 
     private sealed record SumsRow(
         double Requests, double InputTokens, double CachedHbmTokens, double CachedDramTokens, double CachedLocalSsdTokens, double CachedRemoteTokens,

@@ -75,6 +75,7 @@ internal static class CalibrateCommand
                 await Console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  prefill MFU      {b?.PrefillMfu,8:0.####} -> {a.PrefillMfu:0.####}"));
                 await Console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  decode MBU       {b?.DecodeMbu,8:0.####} -> {a.DecodeMbu:0.####}"));
                 await Console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  decode MFU       {b?.DecodeMfu,8:0.####} -> {a.DecodeMfu:0.####}"));
+                await Console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  decode batch     {b?.DecodeBatch,8} -> {a.DecodeBatch}"));
                 foreach (var (name, old, now) in new[] { ("dram", before?.Tiers.Dram, r.Deployment.Tiers.Dram), ("local_ssd", before?.Tiers.LocalSsd, r.Deployment.Tiers.LocalSsd), ("remote", before?.Tiers.Remote, r.Deployment.Tiers.Remote) })
                 {
                     if (now is null) continue;

@@ -263,7 +263,7 @@ internal static class DemoCommand
             var s = r.Deployment.Serving!;
             var plan = r.Deployment.Plan!;
             lines.Add(string.Create(CultureInfo.InvariantCulture,
-                $"calibrated {r.Deployment.Name} on {r.Windows} windows {start:HH:mm}-{calibrationEnd:HH:mm}: prefill MFU {s.PrefillMfu:0.###}, decode MBU {s.DecodeMbu:0.###}; plan ${EfficiencyProfile.FromPlan(plan).SpendPerSuccess(plan.Utilization):0.000000} per successful output at {plan.Utilization:P0} utilization -> catalog {run.Catalog.Catalog.Version}"));
+                $"calibrated {r.Deployment.Name} on {r.Windows} windows {start:HH:mm}-{calibrationEnd:HH:mm}: prefill MFU {s.PrefillMfu:0.###}, decode MBU {s.DecodeMbu:0.###}, decode batch {s.DecodeBatch}; plan ${EfficiencyProfile.FromPlan(plan).SpendPerSuccess(plan.Utilization):0.000000} per successful output at {plan.Utilization:P0} utilization -> catalog {run.Catalog.Catalog.Version}"));
         }
 
         await validator.RunOnceAsync(cancellationToken);
@@ -287,13 +287,13 @@ internal static class DemoCommand
         foreach (var r in rows)
         {
             await Console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                $"  {r.Deployment,-22} {DateTimeOffset.FromUnixTimeSeconds(r.StartS):HH:mm} {r.Bill,10:0.000000} {r.Work,10:0.000000} {r.Model,10:0.000000} {r.Plan,10:0.000000} {r.Drift,8:+0.0%;-0.0%}  {r.Explanation}"));
+                $"  {r.Deployment,-22} {DateTimeOffset.FromUnixTimeSeconds(r.StartS):HH:mm} {r.Bill,10:0.000000} {r.Work,10:0.000000} {r.Model,10:0.000000} {r.Plan,10:0.000000} {r.Drift,8:+0.0%;-0.0%;0.0%}  {r.Explanation}"));
         }
 
         if (rows.Where(r => r.Drift is not null).MaxBy(r => Math.Abs(r.Drift!.Value)) is { } worst)
         {
             await Console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                $"largest drift: {worst.Deployment} {DateTimeOffset.FromUnixTimeSeconds(worst.StartS):HH:mm} realized ${worst.Work:0.000000} vs predicted ${worst.Plan:0.000000} per successful output ({worst.Drift:+0.0%;-0.0%}), explained by {worst.TopFactor}: {worst.Explanation}"));
+                $"largest drift: {worst.Deployment} {DateTimeOffset.FromUnixTimeSeconds(worst.StartS):HH:mm} realized ${worst.Work:0.000000} vs predicted ${worst.Plan:0.000000} per successful output ({worst.Drift:+0.0%;-0.0%;0.0%}), explained by {worst.TopFactor}: {worst.Explanation}"));
             await Console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
                 $"model accuracy: mean |realized/model - 1| over these windows {rows.Where(r => r.ModelError is not null).Select(r => Math.Abs(r.ModelError!.Value)).DefaultIfEmpty().Average():0.0%}"));
         }

@@ -111,7 +111,7 @@ public sealed class ModelValidationTests(ITestOutputHelper output)
         rows = [.. rows.Where(r => r.StartS < t0 + 4 * 3600)];
         Assert.Equal(48, rows.Count);
         foreach (var r in rows)
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{(r.StartS - t0) / 60,4} min  model {r.ModelError,7:+0.0%;-0.0%}  drift {r.Drift,7:+0.0%;-0.0%}  {r.TopFactor,-14} {r.Explanation}"));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{(r.StartS - t0) / 60,4} min  model {r.ModelError,7:+0.0%;-0.0%;0.0%}  drift {r.Drift,7:+0.0%;-0.0%;0.0%}  {r.TopFactor,-14} {r.Explanation}"));
 
         // Incidents (event seconds): [start, end) of each, and the factors that may explain it.
         var incidents = new (string Name, long From, long To, string[] Factors)[]

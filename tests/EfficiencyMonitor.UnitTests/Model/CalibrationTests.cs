@@ -118,6 +118,26 @@ public sealed class CalibrationTests
     }
 
     [Fact]
+    public void Fit_UtilizationTelemetry_RecoversTheEffectiveDecodeBatch()
+    {
+        // Request timings carry per-token latency, not concurrency. The GPUs' utilization telemetry says how busy they
+        // were: busy = g_pf·(prefill + loads) + g_dec·decode/B. Windows whose telemetry matches a true batch of 128 (the
+        // catalog says 64) must fit 128: B = g_dec·decode / (busy − g_pf·(prefill + loads)) = 8·decode/(8·decode/128).
+        var truth = new ServingModel(TrueDeployment(), Llama70B, H100);
+        var windows = Windows(truth, [1, 1.02, 0.98, 1, 1.01]).Select(w => w with
+        {
+            TelemetryBusyGpuSeconds = (8 * (w.PrefillMs + w.LoadHbmMs + w.LoadDramMs + w.LoadLocalSsdMs + w.LoadRemoteMs) + 8 * w.DecodeMs / 128) / 1000,
+        }).ToList();
+
+        var result = Calibration.Fit(CatalogDeployment, Llama70B, H100, Facility, windows);
+
+        Assert.Equal(128, result.Deployment.Serving!.DecodeBatch);
+        Assert.Contains(result.Notes, n => n.StartsWith("decode_batch: 64 -> 128", StringComparison.Ordinal));
+        // The plan's utilization is now the telemetry's (busy from timings at B = 128 equals the reported busy time).
+        Near(windows.Sum(w => w.TelemetryBusyGpuSeconds) / windows.Sum(w => w.ProvisionedGpuSeconds), result.Deployment.Plan!.Utilization, 1e-9);
+    }
+
+    [Fact]
     public void Fit_NoiseFreeWindows_RecoversTheTruthExactly()
     {
         var truth = new ServingModel(TrueDeployment(), Llama70B, H100);
