@@ -100,6 +100,24 @@ public sealed partial class EfficiencyServiceTests(ITestOutputHelper output)
         await using var list = ServiceProcess.Start(["catalog", "list"], environment);
         Assert.Equal(0, await list.WaitForExitAsync(TimeSpan.FromSeconds(60)));
         Assert.Contains("2026.12.3", list.Stdout, StringComparison.Ordinal);
+
+        // Calibrate on the simulated half hour: a new catalog version with the fitted figures and the plan; a range
+        // without data is refused with the reason.
+        var calibrateTo = s.Start.AddMinutes(30).ToString("O");
+        await using var calibrate = ServiceProcess.Start(["calibrate", "--from", from, "--to", calibrateTo, "--deployment", "llama-70b-chat-prod", "--new-version", "2026.12.3-cal-test"], environment);
+        Assert.True(await calibrate.WaitForExitAsync(TimeSpan.FromSeconds(60)) == 0, calibrate.Stdout + calibrate.Stderr);
+        output.WriteLine(calibrate.Stdout);
+        Assert.Contains("llama-70b-chat-prod: ", calibrate.Stdout, StringComparison.Ordinal);
+        Assert.Contains("prefill MFU", calibrate.Stdout, StringComparison.Ordinal);
+        Assert.Contains("per successful output", calibrate.Stdout, StringComparison.Ordinal);
+        Assert.Contains("stored catalog version 2026.12.3-cal-test", calibrate.Stdout, StringComparison.Ordinal);
+        var stored = await connection.ExecuteScalarAsync<string>($"SELECT content FROM {s.Options.Database}.catalog_versions FINAL WHERE version = '2026.12.3-cal-test'");
+        Assert.Contains("\"plan\"", stored, StringComparison.Ordinal);
+
+        var empty = s.Start.AddDays(-2).ToString("O");
+        await using var none = ServiceProcess.Start(["calibrate", "--from", empty, "--to", s.Start.AddDays(-1).ToString("O"), "--deployment", "llama-70b-chat-prod"], environment);
+        Assert.Equal(2, await none.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Contains("no realized window with requests", none.Stdout + none.Stderr, StringComparison.Ordinal);
     }
 
     [Fact]
