@@ -36,9 +36,12 @@ public sealed record StoredForecast
     public DateTimeOffset CreatedAt { get; init; }
 }
 
-/// <summary>One validated window of a forecast (a row of <c>forecast_validation FINAL</c>, the columns a report shows).</summary>
+/// <summary>One validated window (a row of <c>forecast_validation FINAL</c>, the columns reports and the API show) of a forecast or the baseline.</summary>
 public sealed record ForecastValidationRow
 {
+    /// <summary>'' for the deployment's calibrated baseline, else the forecast id.</summary>
+    public string ForecastId { get; init; } = "";
+
     /// <summary>Window length, s.</summary>
     public uint WindowSeconds { get; init; }
 
@@ -74,6 +77,12 @@ public sealed record ForecastValidationRow
 
     /// <summary>realized / plan − 1.</summary>
     public double? EfficiencyDriftRatio { get; init; }
+
+    /// <summary>ln(billed / realized work): the utilization (and idle energy) difference from the plan.</summary>
+    public double UtilizationLogRatio { get; init; }
+
+    /// <summary>Per-factor log-ratios of realized work / plan; they sum to ln(1 + drift).</summary>
+    public IReadOnlyDictionary<string, double> Factors { get; init; } = new Dictionary<string, double>();
 
     /// <summary>Factor with the largest |log-ratio|.</summary>
     public string TopFactor { get; init; } = "";

@@ -2,6 +2,7 @@ using System.Globalization;
 using ClickHouse.Driver;
 using Dapper;
 using EfficiencyMonitor.Core.Model;
+using EfficiencyMonitor.Jobs.Validation;
 using EfficiencyMonitor.Storage;
 
 namespace EfficiencyMonitor.Jobs.Forecasts;
@@ -30,18 +31,6 @@ public sealed class ForecastStore(ClickHouseClient client, ClickHouseOptions opt
     private const string GetSql = "SELECT " + Columns + """
          FROM {0}.forecasts FINAL WHERE forecast_id = @key OR name = @key
         ORDER BY forecast_id = @key DESC, created_at DESC LIMIT 1
-        """;
-
-    private const string ValidationSql = """
-        SELECT window_seconds AS WindowSeconds, toString(deployment) AS Deployment, window_start AS WindowStart, toString(catalog_version) AS CatalogVersion,
-               requests AS Requests, successful_outputs AS SuccessfulOutputs,
-               realized_bill_spend_per_success_usd AS RealizedBillSpendPerSuccessUsd, realized_work_spend_per_success_usd AS RealizedWorkSpendPerSuccessUsd,
-               model_spend_per_success_usd AS ModelSpendPerSuccessUsd, plan_spend_per_success_usd AS PlanSpendPerSuccessUsd,
-               model_error AS ModelError, efficiency_drift_ratio AS EfficiencyDriftRatio, toString(top_factor) AS TopFactor, explanation AS Explanation,
-               rolling_model_mape AS RollingModelMape, rolling_plan_mape AS RollingPlanMape, rolling_plan_bias AS RollingPlanBias, within_tolerance AS WithinTolerance
-        FROM {0}.forecast_validation FINAL
-        WHERE forecast_id = @forecastId {1}
-        ORDER BY window_start, window_seconds, deployment
         """;
 
     /// <summary>Stores <paramref name="spec"/> (its catalog version must be resolved) unless the same spec is stored already.</summary>
@@ -92,14 +81,8 @@ public sealed class ForecastStore(ClickHouseClient client, ClickHouseOptions opt
     }
 
     /// <summary>The validated windows of <paramref name="forecastId"/>, oldest first (only <paramref name="windowSeconds"/>-long ones when given).</summary>
-    public async Task<IReadOnlyList<ForecastValidationRow>> ValidationAsync(string forecastId, uint? windowSeconds, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(forecastId);
-        await using var connection = client.CreateConnection();
-        var sql = string.Format(CultureInfo.InvariantCulture, ValidationSql, options.Database, windowSeconds is null ? "" : "AND window_seconds = @windowSeconds");
-        var rows = await connection.QueryAsync<ForecastValidationRow>(new CommandDefinition(sql, new { forecastId, windowSeconds = windowSeconds ?? 0 }, cancellationToken: cancellationToken));
-        return [.. rows];
-    }
+    public Task<IReadOnlyList<ForecastValidationRow>> ValidationAsync(string forecastId, uint? windowSeconds, CancellationToken cancellationToken) =>
+        new ValidationQueries(client, options).ReadAsync(forecastId, windowSeconds, null, null, null, cancellationToken);
 
     /// <summary>A forecast with its validation rows (what <c>forecast show</c> and the HTTP route need); the evaluation is the caller's.</summary>
     public async Task<(StoredForecast Forecast, IReadOnlyList<ForecastValidationRow> Validation)?> GetWithValidationAsync(string idOrName, CancellationToken cancellationToken)
