@@ -3,7 +3,6 @@ using ClickHouse.Driver;
 using ClickHouse.Driver.ADO;
 using Dapper;
 using EfficiencyMonitor.Core.Catalog;
-using EfficiencyMonitor.Core.Telemetry;
 using EfficiencyMonitor.Jobs;
 using EfficiencyMonitor.Jobs.Catalog;
 using EfficiencyMonitor.Jobs.Efficiency;
@@ -11,7 +10,6 @@ using EfficiencyMonitor.Simulator.Generation;
 using EfficiencyMonitor.Simulator.Scenarios;
 using EfficiencyMonitor.Storage;
 using EfficiencyMonitor.Storage.Migrations;
-using EfficiencyMonitor.Storage.Telemetry;
 using EfficiencyMonitor.TestInfrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -28,21 +26,7 @@ public sealed class RealizedEfficiencyJobTests(ITestOutputHelper output)
 {
     private const int Window = 300;
 
-    private sealed class ManualTime(DateTimeOffset now) : TimeProvider
-    {
-        public DateTimeOffset Now { get; set; } = now;
-
-        public override DateTimeOffset GetUtcNow() => Now;
-    }
-
     internal sealed record Setup(ClickHouseOptions Options, ClickHouseClient Client, ClickHouseConnection Connection, DateTimeOffset Start, LoadedCatalog Catalog);
-
-    private static string RepoRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "EfficiencyMonitor.sln"))) dir = dir.Parent;
-        return dir!.FullName;
-    }
 
     internal static async Task<Setup> SetUpAsync()
     {
@@ -56,29 +40,11 @@ public sealed class RealizedEfficiencyJobTests(ITestOutputHelper output)
         // Recent event times (raw tables drop rows older than their TTL on arrival), aligned on the hour.
         var now = TimeProvider.System.GetUtcNow();
         var start = new DateTimeOffset(now.Year, now.Month, now.Day, now.Hour, 0, 0, TimeSpan.Zero).AddHours(-3);
-        var scenario = ScenarioLoader.LoadFile(Path.Combine(RepoRoot(), "deploy", "scenarios", "default.yaml"));
+        var scenario = ScenarioLoader.LoadFile(Path.Combine(ServiceProcess.RepositoryRoot, "deploy", "scenarios", "default.yaml"));
         var generator = new TraceGenerator(scenario, new GeneratorOptions { Rate = 10, Seed = 5, Start = start, Duration = TimeSpan.FromMinutes(30) });
-        var store = new TelemetryStore(client, options);
-        using var requests = new TelemetryBatch<InferenceRequestRow>("inference-requests", 1 << 16);
-        using var power = new TelemetryBatch<GpuPowerRow>("gpu-power", 1 << 16);
-        var requestDecoder = new InferenceRequestDecoder();
-        var powerDecoder = new GpuPowerDecoder();
-        long offset = 0;
-        foreach (var record in generator.Generate())
-        {
-            var json = record.Payload.Span;
-            var decoded = record.Topic == TraceTopic.InferenceRequests
-                ? requestDecoder.Decode(json, now, requests.Arena, ref requests.Pending)
-                : powerDecoder.Decode(json, now, ref power.Pending);
-            Assert.True(decoded.IsSuccess, decoded.ToString());
-            if (record.Topic == TraceTopic.InferenceRequests) requests.Add(0, offset++, json.Length, 0);
-            else power.Add(0, offset++, json.Length, 0);
-        }
+        await SimulatedTelemetry.InsertAsync(client, options, generator.Generate(), now);
 
-        await store.InsertAsync(new InferenceRequestEncoder(), requests, CancellationToken.None);
-        await store.InsertAsync(new GpuPowerEncoder(), power, CancellationToken.None);
-
-        var catalog = CatalogFiles.LoadDirectory(Path.Combine(RepoRoot(), "deploy", "catalog"));
+        var catalog = CatalogFiles.LoadDirectory(Path.Combine(ServiceProcess.RepositoryRoot, "deploy", "catalog"));
         await new CatalogStore(client, options, TimeProvider.System).AddAsync(catalog, CancellationToken.None);
         return new Setup(options, client, connection, start, catalog);
     }

@@ -2,6 +2,7 @@ using Dapper;
 using EfficiencyMonitor.Core.Catalog;
 using EfficiencyMonitor.Jobs;
 using EfficiencyMonitor.Jobs.Catalog;
+using EfficiencyMonitor.TestInfrastructure;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace EfficiencyMonitor.IntegrationTests.Accounting;
@@ -11,11 +12,6 @@ public sealed class RepriceTests
 {
     // A version label of the test's own, so the checked-in catalog can move on without touching this test.
     private const string RenewedVersion = "2099.1.1-h200-renewal";
-
-    private sealed class FixedTime(DateTimeOffset now) : TimeProvider
-    {
-        public override DateTimeOffset GetUtcNow() => now;
-    }
 
     private const string CapacitySql = """
         SELECT toInt64(toUnixTimestamp(window_start)) AS StartS, cost_capacity_usd AS Capacity, catalog_version AS Version
@@ -30,7 +26,7 @@ public sealed class RepriceTests
         var s = await RealizedEfficiencyJobTests.SetUpAsync();
         await using var connection = s.Connection;
         using var client = s.Client;
-        var time = new FixedTime(s.Start.AddMinutes(65));
+        var time = new ManualTime(s.Start.AddMinutes(65));
         var jobs = new JobsOptions { WindowMinutes = [5], MaxCatchUp = TimeSpan.FromDays(1) };
         using var toolkit = new EfficiencyToolkit(s.Options, jobs, time, NullLoggerFactory.Instance);
         await toolkit.Runner.RunOnceAsync(CancellationToken.None);

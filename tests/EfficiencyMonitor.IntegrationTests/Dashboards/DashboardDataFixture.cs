@@ -3,7 +3,6 @@ using System.Diagnostics.Metrics;
 using ClickHouse.Driver;
 using ClickHouse.Driver.ADO;
 using Dapper;
-using EfficiencyMonitor.Core.Telemetry;
 using EfficiencyMonitor.Jobs;
 using EfficiencyMonitor.Jobs.Catalog;
 using EfficiencyMonitor.Core.Model;
@@ -14,7 +13,6 @@ using EfficiencyMonitor.Simulator.Generation;
 using EfficiencyMonitor.Simulator.Scenarios;
 using EfficiencyMonitor.Storage;
 using EfficiencyMonitor.Storage.Migrations;
-using EfficiencyMonitor.Storage.Telemetry;
 using EfficiencyMonitor.TestInfrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -106,7 +104,7 @@ public sealed class DashboardDataFixture : IAsyncLifetime
         await new CatalogStore(_client, Options, TimeProvider.System).AddAsync(catalog, CancellationToken.None);
 
         // The job as scheduled, its clock an hour past the data so the 1-hour window holding it is closed too.
-        var jobTime = new FixedTime(DataEnd.AddMinutes(65));
+        var jobTime = new ManualTime(DataEnd.AddMinutes(65));
         var jobs = new JobsOptions { MaxCatchUp = TimeSpan.FromDays(1), WindowMinutes = [5, 60] };
         var meters = new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>();
         var runner = new RealizedEfficiencyRunner(
@@ -177,38 +175,6 @@ public sealed class DashboardDataFixture : IAsyncLifetime
     {
         var scenario = ScenarioLoader.LoadFile(Path.Combine(ServiceProcess.RepositoryRoot, "deploy", "scenarios", "default.yaml"));
         var generator = new TraceGenerator(scenario, new GeneratorOptions { Rate = Rate, Seed = 7, Start = DataStart, Duration = Duration });
-        var store = new TelemetryStore(_client!, Options);
-        using var requests = new TelemetryBatch<InferenceRequestRow>("inference-requests", 1 << 16);
-        using var power = new TelemetryBatch<GpuPowerRow>("gpu-power", 1 << 16);
-        var requestDecoder = new InferenceRequestDecoder();
-        var powerDecoder = new GpuPowerDecoder();
-        long requestCount = 0, powerCount = 0;
-        foreach (var record in generator.Generate())
-        {
-            var json = record.Payload.Span;
-            if (record.Topic == TraceTopic.InferenceRequests)
-            {
-                var decoded = requestDecoder.Decode(json, now, requests.Arena, ref requests.Pending);
-                if (!decoded.IsSuccess) throw new InvalidOperationException($"simulated request rejected: {decoded}");
-                // 16 partitions as the real topic, offsets increasing per partition (the watermark table shows them).
-                requests.Add((int)(requestCount % 16), requestCount / 16, json.Length, 0);
-                requestCount++;
-            }
-            else
-            {
-                var decoded = powerDecoder.Decode(json, now, ref power.Pending);
-                if (!decoded.IsSuccess) throw new InvalidOperationException($"simulated power sample rejected: {decoded}");
-                power.Add((int)(powerCount % 4), powerCount / 4, json.Length, 0);
-                powerCount++;
-            }
-        }
-
-        await store.InsertAsync(new InferenceRequestEncoder(), requests, CancellationToken.None);
-        await store.InsertAsync(new GpuPowerEncoder(), power, CancellationToken.None);
-    }
-
-    private sealed class FixedTime(DateTimeOffset now) : TimeProvider
-    {
-        public override DateTimeOffset GetUtcNow() => now;
+        await SimulatedTelemetry.InsertAsync(_client!, Options, generator.Generate(), now);
     }
 }

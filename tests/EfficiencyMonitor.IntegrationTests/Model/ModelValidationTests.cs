@@ -4,7 +4,6 @@ using ClickHouse.Driver;
 using Dapper;
 using EfficiencyMonitor.Core.Catalog;
 using EfficiencyMonitor.Core.Model;
-using EfficiencyMonitor.Core.Telemetry;
 using EfficiencyMonitor.Jobs;
 using EfficiencyMonitor.Jobs.Catalog;
 using EfficiencyMonitor.Jobs.Efficiency;
@@ -13,7 +12,6 @@ using EfficiencyMonitor.Simulator.Generation;
 using EfficiencyMonitor.Simulator.Scenarios;
 using EfficiencyMonitor.Storage;
 using EfficiencyMonitor.Storage.Migrations;
-using EfficiencyMonitor.Storage.Telemetry;
 using EfficiencyMonitor.TestInfrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -35,24 +33,12 @@ public sealed class ModelValidationTests(ITestOutputHelper output)
     private const string Deployment = "llama-70b-chat-prod";
     private const double Threshold = 0.10;
 
-    private sealed class ManualTime(DateTimeOffset now) : TimeProvider
-    {
-        public override DateTimeOffset GetUtcNow() => now;
-    }
-
     private sealed record Row(long StartS, double? ModelError, double? Drift, string TopFactor, string Explanation, double? RollingModelMape);
-
-    internal static string RepoRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "EfficiencyMonitor.sln"))) dir = dir.Parent;
-        return dir!.FullName;
-    }
 
     /// <summary>The checked-in catalog with a serving section on the deployment (starting fractions calibration replaces).</summary>
     internal static LoadedCatalog CatalogWithServing()
     {
-        var catalog = CatalogFiles.LoadDirectory(Path.Combine(RepoRoot(), "deploy", "catalog")).Catalog;
+        var catalog = CatalogFiles.LoadDirectory(Path.Combine(ServiceProcess.RepositoryRoot, "deploy", "catalog")).Catalog;
         var deployments = catalog.Deployments.Select(d => d.Name == Deployment && d.Serving is null
             ? d with { Serving = new ServingEntry { GpuType = "H100-SXM5-80GB", Precision = "bf16", PrefillGpusPerInstance = 8, DecodeGpusPerInstance = 8, DecodeBatch = 64, PrefillMfu = 0.5, DecodeMbu = 0.5, DecodeMfu = 0.5 } }
             : d).ToList();
@@ -69,8 +55,9 @@ public sealed class ModelValidationTests(ITestOutputHelper output)
 
         var now = TimeProvider.System.GetUtcNow();
         var start = new DateTimeOffset(now.Year, now.Month, now.Day, now.Hour, 0, 0, TimeSpan.Zero).AddHours(-5);
-        var scenario = ScenarioLoader.LoadFile(Path.Combine(RepoRoot(), "deploy", "scenarios", "model-validation.yaml"));
-        var requests = await InsertAsync(client, options, scenario, start, TimeSpan.FromHours(4), now);
+        var scenario = ScenarioLoader.LoadFile(Path.Combine(ServiceProcess.RepositoryRoot, "deploy", "scenarios", "model-validation.yaml"));
+        var generator = new TraceGenerator(scenario, new GeneratorOptions { Rate = scenario.ReferenceRate, Seed = 11, Start = start, Duration = TimeSpan.FromHours(4) });
+        var (requests, _) = await SimulatedTelemetry.InsertAsync(client, options, generator.Generate(), now);
         output.WriteLine($"{requests} requests simulated from {start:O}");
 
         var catalog = CatalogWithServing();
@@ -139,58 +126,5 @@ public sealed class ModelValidationTests(ITestOutputHelper output)
             Assert.True(hit is not null, $"{name}: |drift| stayed under {Threshold:P0} in the two windows after it started ({string.Join(", ", firstTwo.Select(r => $"{r.Drift:P1} {r.TopFactor}"))})");
             Assert.Contains(hit.TopFactor, factors);
         }
-    }
-
-    internal static async Task<long> InsertAsync(ClickHouseClient client, ClickHouseOptions options, Scenario scenario, DateTimeOffset start, TimeSpan duration, DateTimeOffset now)
-    {
-        var generator = new TraceGenerator(scenario, new GeneratorOptions { Rate = scenario.ReferenceRate, Seed = 11, Start = start, Duration = duration });
-        var store = new TelemetryStore(client, options);
-        var requestDecoder = new InferenceRequestDecoder();
-        var powerDecoder = new GpuPowerDecoder();
-        long offset = 0, count = 0;
-        var requests = new TelemetryBatch<InferenceRequestRow>("inference-requests", 1 << 16);
-        var power = new TelemetryBatch<GpuPowerRow>("gpu-power", 1 << 16);
-        try
-        {
-            foreach (var record in generator.Generate())
-            {
-                var json = record.Payload.Span;
-                if (record.Topic == TraceTopic.InferenceRequests)
-                {
-                    Assert.True(requestDecoder.Decode(json, now, requests.Arena, ref requests.Pending).IsSuccess);
-                    requests.Add(0, offset++, json.Length, 0);
-                    count++;
-                }
-                else
-                {
-                    Assert.True(powerDecoder.Decode(json, now, ref power.Pending).IsSuccess);
-                    power.Add(0, offset++, json.Length, 0);
-                }
-
-                if (requests.Count >= 100_000)
-                {
-                    await store.InsertAsync(new InferenceRequestEncoder(), requests, CancellationToken.None);
-                    requests.Dispose();
-                    requests = new TelemetryBatch<InferenceRequestRow>("inference-requests", 1 << 16);
-                }
-
-                if (power.Count >= 100_000)
-                {
-                    await store.InsertAsync(new GpuPowerEncoder(), power, CancellationToken.None);
-                    power.Dispose();
-                    power = new TelemetryBatch<GpuPowerRow>("gpu-power", 1 << 16);
-                }
-            }
-
-            await store.InsertAsync(new InferenceRequestEncoder(), requests, CancellationToken.None);
-            await store.InsertAsync(new GpuPowerEncoder(), power, CancellationToken.None);
-        }
-        finally
-        {
-            requests.Dispose();
-            power.Dispose();
-        }
-
-        return count;
     }
 }

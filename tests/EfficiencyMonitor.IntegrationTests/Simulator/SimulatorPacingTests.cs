@@ -18,7 +18,7 @@ public sealed class SimulatorPacingTests(ITestOutputHelper output)
     {
         var endpoints = await TestEngines.GetAsync();
         var topic = await TestEngines.CreateTopicAsync("sim-pacing", Partitions);
-        var scenario = ScenarioLoader.LoadFile(Path.Combine(RepoRoot(), "deploy", "scenarios", "agentic-kv.yaml"));
+        var scenario = ScenarioLoader.LoadFile(Path.Combine(ServiceProcess.RepositoryRoot, "deploy", "scenarios", "agentic-kv.yaml"));
         var generator = new TraceGenerator(scenario, new GeneratorOptions
         {
             Start = TimeProvider.System.GetUtcNow(),
@@ -50,18 +50,5 @@ public sealed class SimulatorPacingTests(ITestOutputHelper output)
         Assert.Equal(result.Produced, arrived);
         Assert.InRange(arrived, expected * 0.98, expected * 1.02);
         Assert.InRange(rate, Rate * 0.98, Rate * 1.02);
-    }
-
-    private static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "EfficiencyMonitor.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("no EfficiencyMonitor.sln above the test binaries");
     }
 }

@@ -5,6 +5,7 @@ using EfficiencyMonitor.Simulator.Generation;
 using EfficiencyMonitor.Simulator.Output;
 using EfficiencyMonitor.Simulator.Scenarios;
 using EfficiencyMonitor.Simulator.Traces;
+using EfficiencyMonitor.TestInfrastructure;
 using Xunit.Abstractions;
 
 namespace EfficiencyMonitor.IntegrationTests.Simulator.Traces;
@@ -22,7 +23,7 @@ public sealed class TraceReplayIngestionTests(ITestOutputHelper output)
     [Fact]
     public async Task Replay_WholeMooncakeTraceThroughService_EveryRequestStoredExactlyOnce()
     {
-        var root = RepoRoot();
+        var root = ServiceProcess.RepositoryRoot;
         var tracePath = Environment.GetEnvironmentVariable("EM_MOONCAKE_TRACE") is { Length: > 0 } p
             ? p
             : Path.GetFullPath(Path.Combine(root, "..", "shared", "data", "traces", "mooncake-conversation.jsonl"));
@@ -90,18 +91,5 @@ public sealed class TraceReplayIngestionTests(ITestOutputHelper output)
         var requestsInWindows = await harness.ScalarAsync<ulong>("SELECT sum(requests) FROM efficiency_windows FINAL WHERE window_seconds = 300 AND deployment = 'kimi-conversation' AND tenant = ''");
         Assert.True(requestsInWindows >= MooncakeRequests * 0.8, $"windows hold {requestsInWindows} of {MooncakeRequests} requests");
         Assert.True(await harness.ScalarAsync<ulong>("SELECT count() FROM efficiency_windows FINAL WHERE window_seconds = 3600 AND deployment = 'kimi-conversation' AND tenant = ''") >= 1);
-    }
-
-    private static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "EfficiencyMonitor.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("no EfficiencyMonitor.sln above the test binaries");
     }
 }
