@@ -30,11 +30,7 @@ internal static class CalibrateCommand
         command.SetAction((parse, cancellationToken) => CommandLine.GuardAsync(async () =>
         {
             var problems = new List<string>();
-            var fromTime = EfficiencyCli.Time(parse.GetValue(from));
-            var toTime = EfficiencyCli.Time(parse.GetValue(to));
-            if (fromTime is null) problems.Add($"--from '{parse.GetValue(from)}' is not an ISO-8601 time (e.g. 2026-12-01T00:00:00Z)");
-            if (toTime is null) problems.Add($"--to '{parse.GetValue(to)}' is not an ISO-8601 time");
-            if (fromTime >= toTime) problems.Add("--from must be before --to");
+            var range = EfficiencyCli.Range(parse, from, to, problems);
             var seconds = EfficiencyQuery.ParseWindow(parse.GetValue(window)!);
             if (seconds is null) problems.Add($"--window '{parse.GetValue(window)}' is not a window length (e.g. 5m)");
             if (problems.Count > 0)
@@ -49,7 +45,7 @@ internal static class CalibrateCommand
             Jobs.Validation.CalibrationRun run;
             try
             {
-                run = await toolkit.Calibrator.CalibrateAsync(fromTime!.Value, toTime!.Value, seconds!.Value, parse.GetValue(deployment), parse.GetValue(baseVersion), parse.GetValue(newVersion), cancellationToken);
+                run = await toolkit.Calibrator.CalibrateAsync(range!.Value.From, range!.Value.To, seconds!.Value, parse.GetValue(deployment), parse.GetValue(baseVersion), parse.GetValue(newVersion), cancellationToken);
             }
             catch (CatalogException e)
             {

@@ -46,6 +46,22 @@ internal static class EfficiencyCli
         return CommandLine.BadConfiguration;
     }
 
+    /// <summary>
+    /// Parses a required <c>--from</c>/<c>--to</c> pair (ISO-8601, UTC assumed); every problem is added to
+    /// <paramref name="problems"/> and the pair is null then.
+    /// </summary>
+    public static (DateTimeOffset From, DateTimeOffset To)? Range(ParseResult parse, Option<string> from, Option<string> to, List<string> problems)
+    {
+        ArgumentNullException.ThrowIfNull(parse);
+        ArgumentNullException.ThrowIfNull(problems);
+        var fromTime = Time(parse.GetValue(from));
+        var toTime = Time(parse.GetValue(to));
+        if (fromTime is null) problems.Add($"--from '{parse.GetValue(from)}' is not an ISO-8601 time (e.g. 2026-12-01T00:00:00Z)");
+        if (toTime is null) problems.Add($"--to '{parse.GetValue(to)}' is not an ISO-8601 time");
+        if (fromTime >= toTime) problems.Add("--from must be before --to");
+        return fromTime < toTime ? (fromTime.Value, toTime.Value) : null;
+    }
+
     /// <summary>Parses an ISO-8601 time (UTC assumed).</summary>
     public static DateTimeOffset? Time(string? text) =>
         text is { Length: > 0 } && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var t) ? t : null;

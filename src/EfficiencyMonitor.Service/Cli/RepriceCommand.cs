@@ -23,11 +23,7 @@ internal static class RepriceCommand
         command.SetAction((parse, cancellationToken) => CommandLine.GuardAsync(async () =>
         {
             var problems = new List<string>();
-            var fromTime = EfficiencyCli.Time(parse.GetValue(from));
-            var toTime = EfficiencyCli.Time(parse.GetValue(to));
-            if (fromTime is null) problems.Add($"--from '{parse.GetValue(from)}' is not an ISO-8601 time (e.g. 2026-12-01T00:00:00Z)");
-            if (toTime is null) problems.Add($"--to '{parse.GetValue(to)}' is not an ISO-8601 time");
-            if (fromTime >= toTime) problems.Add("--from must be before --to");
+            var range = EfficiencyCli.Range(parse, from, to, problems);
             var lengths = parse.GetValue(windows)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(EfficiencyQuery.ParseWindow).ToList();
             if (lengths.Count == 0 || lengths.Any(l => l is null)) problems.Add($"--window '{parse.GetValue(windows)}' is not a list of window lengths (e.g. 5m,1h)");
             if (problems.Count > 0)
@@ -47,7 +43,7 @@ internal static class RepriceCommand
 
             foreach (var seconds in lengths)
             {
-                var done = await toolkit.Runner.RepriceAsync(seconds!.Value, fromTime!.Value, toTime!.Value, catalog.Catalog, parse.GetValue(deployment), cancellationToken);
+                var done = await toolkit.Runner.RepriceAsync(seconds!.Value, range!.Value.From, range!.Value.To, catalog.Catalog, parse.GetValue(deployment), cancellationToken);
                 await Console.Out.WriteLineAsync($"{seconds / 60}-minute windows: {done} repriced with catalog {catalog.Catalog.Version}");
             }
 
