@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Confluent.Kafka;
+using EfficiencyMonitor.Benchmarks.Kafka;
 
 namespace EfficiencyMonitor.Benchmarks.Ingest;
 
@@ -26,33 +27,7 @@ public static class TopicWriter
         string bootstrap, string topic, int partitions, long first, long count, Func<long, long>? finishedAtMs,
         double? ratePerSecond, string requestIdPrefix, TimeProvider clock, CancellationToken cancellationToken)
     {
-        var config = new ProducerConfig
-        {
-            BootstrapServers = bootstrap,
-            EnableIdempotence = true,
-            CompressionType = CompressionType.None,
-            LingerMs = 5,
-            BatchSize = 1_000_000,
-            QueueBufferingMaxMessages = 500_000,
-            DeliveryReportFields = "status",
-        };
-        long delivered = 0;
-        long failed = 0;
-        string? firstError = null;
-        using var producer = new ProducerBuilder<Null, byte[]>(config).Build();
-        Action<DeliveryReport<Null, byte[]>> onDelivery = report =>
-        {
-            if (report.Error.IsError)
-            {
-                Interlocked.CompareExchange(ref firstError, report.Error.Reason, null);
-                Interlocked.Increment(ref failed);
-            }
-            else
-            {
-                Interlocked.Increment(ref delivered);
-            }
-        };
-
+        using var producer = new BenchProducer(bootstrap);
         var targets = Enumerable.Range(0, partitions).Select(p => new TopicPartition(topic, p)).ToArray();
         using var generator = new RecordGenerator();
         long bytes = 0;
@@ -71,30 +46,13 @@ public static class TopicWriter
 
             var index = first + k;
             var finished = finishedAtMs?.Invoke(index) ?? clock.GetUtcNow().ToUnixTimeMilliseconds();
-            var message = new Message<Null, byte[]> { Value = generator.Write(index, finished, requestIdPrefix).ToArray() };
-            bytes += message.Value.Length;
-            while (true)
-            {
-                try
-                {
-                    producer.Produce(targets[index % partitions], message, onDelivery);
-                    break;
-                }
-                catch (ProduceException<Null, byte[]> ex) when (ex.Error.Code == ErrorCode.Local_QueueFull)
-                {
-                    producer.Poll(TimeSpan.FromMilliseconds(5));
-                }
-            }
+            var value = generator.Write(index, finished, requestIdPrefix).ToArray();
+            bytes += value.Length;
+            producer.Produce(targets[index % partitions], value);
         }
 
-        var remaining = producer.Flush(TimeSpan.FromMinutes(2));
+        producer.FlushAndVerify(count);
         watch.Stop();
-        if (remaining != 0 || failed != 0 || Interlocked.Read(ref delivered) != count)
-        {
-            throw new InvalidOperationException(
-                $"produced {Interlocked.Read(ref delivered):N0} of {count:N0} records ({failed:N0} failed, {remaining:N0} undelivered): {firstError}");
-        }
-
         return (bytes, count / watch.Elapsed.TotalSeconds);
     }
 }

@@ -131,36 +131,9 @@ public static class BrokerBench
 
     private static (double Rate, long Bytes) Produce(string bootstrap, string topic, int partitions, int messages, CancellationToken cancellationToken)
     {
-        var config = new ProducerConfig
-        {
-            BootstrapServers = bootstrap,
-            EnableIdempotence = true,
-            CompressionType = CompressionType.None,
-            LingerMs = 5,
-            BatchSize = 1_000_000,
-            QueueBufferingMaxMessages = 500_000,
-            // Only the status is read from delivery reports: skip copying keys, values and headers back.
-            DeliveryReportFields = "status",
-        };
-        long delivered = 0;
-        long failed = 0;
-        string? firstError = null;
-        using var producer = new ProducerBuilder<Null, byte[]>(config).Build();
-        Action<DeliveryReport<Null, byte[]>> onDelivery = report =>
-        {
-            if (report.Error.IsError)
-            {
-                Interlocked.CompareExchange(ref firstError, report.Error.Reason, null);
-                Interlocked.Increment(ref failed);
-            }
-            else
-            {
-                Interlocked.Increment(ref delivered);
-            }
-        };
+        using var producer = new BenchProducer(bootstrap);
 
-        // Round-robin over partitions: keyless records would use librdkafka's sticky partitioner, which fills a few
-        // partitions far beyond the mock's 5 MiB retention while leaving others empty.
+        // Round-robin over partitions (BenchProducer says why records go to explicit partitions).
         var targets = Enumerable.Range(0, partitions).Select(p => new TopicPartition(topic, p)).ToArray();
         var buffer = new ArrayBufferWriter<byte>(512);
         using var writer = new Utf8JsonWriter(buffer);
@@ -174,30 +147,13 @@ public static class BrokerBench
             writer.Reset(buffer);
             WritePayload(writer, i, epochMs);
             // A fresh array per record, as a real producer would hand over.
-            var message = new Message<Null, byte[]> { Value = buffer.WrittenSpan.ToArray() };
-            bytes += message.Value.Length;
-            while (true)
-            {
-                try
-                {
-                    producer.Produce(targets[i % targets.Length], message, onDelivery);
-                    break;
-                }
-                catch (ProduceException<Null, byte[]> ex) when (ex.Error.Code == ErrorCode.Local_QueueFull)
-                {
-                    producer.Poll(TimeSpan.FromMilliseconds(5));
-                }
-            }
+            var value = buffer.WrittenSpan.ToArray();
+            bytes += value.Length;
+            producer.Produce(targets[i % targets.Length], value);
         }
 
-        var remaining = producer.Flush(TimeSpan.FromMinutes(2));
+        producer.FlushAndVerify(messages);
         clock.Stop();
-        if (remaining != 0 || failed != 0 || Interlocked.Read(ref delivered) != messages)
-        {
-            throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
-                $"produced {Interlocked.Read(ref delivered):N0} of {messages:N0} records ({failed:N0} failed, {remaining:N0} undelivered): {firstError}"));
-        }
-
         return (messages / clock.Elapsed.TotalSeconds, bytes);
     }
 
